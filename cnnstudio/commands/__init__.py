@@ -1,0 +1,1 @@
+"""One module per `cnnstudio` subcommand (see cnnstudio.cli)."""

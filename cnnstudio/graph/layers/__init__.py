@@ -1,0 +1,1 @@
+"""Catalogue entries, one module per category family. Importing a module registers it."""

@@ -1,0 +1,157 @@
+"""Parameter specs and Keras kwargs shared by several layer types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnstudio.graph.initializers import keras_initializer, keras_regularizer
+from cnnstudio.graph.params import ParamSpec
+
+ACTIVATIONS = (
+    "linear",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "swish",
+    "hard_swish",
+    "sigmoid",
+    "hard_sigmoid",
+    "tanh",
+    "softplus",
+    "softmax",
+)
+ACTIVATION_HELP = (
+    "Non-linearity applied to the output: relu max(0, x) is the usual choice; "
+    "tanh and sigmoid are LeNet's; softmax turns class scores into probabilities."
+)
+
+
+def activation_spec(default: str = "linear") -> ParamSpec:
+    return ParamSpec("activation", "choice", default, ACTIVATION_HELP, choices=ACTIVATIONS)
+
+
+def use_bias_spec(default: bool = True) -> ParamSpec:
+    return ParamSpec(
+        "use_bias",
+        "bool",
+        default,
+        "Add a learned bias b to each output (off when BatchNorm follows: its β replaces it).",
+        label="Bias",
+    )
+
+
+def weight_specs(prefixes: tuple[str, ...] = ("kernel",), bias: bool = True) -> tuple[ParamSpec, ...]:
+    """Initializer and L1/L2 regularizer for each weight tensor of a layer."""
+    specs: list[ParamSpec] = []
+    for prefix in prefixes:
+        specs.append(
+            ParamSpec(
+                f"{prefix}_initializer",
+                "initializer",
+                None,
+                f"How the {prefix.replace('_', ' ')} weights start. Empty: the project default "
+                "(He normal suits ReLU networks; Glorot uniform is Keras's default).",
+                optional=True,
+                advanced=True,
+            )
+        )
+        specs.append(
+            ParamSpec(
+                f"{prefix}_regularizer",
+                "regularizer",
+                None,
+                f"L1/L2 penalty on the {prefix.replace('_', ' ')} weights: C = C0 + λ1Σ|w| + λ2Σw² "
+                "(L2 is weight decay). Empty: the project default.",
+                optional=True,
+                advanced=True,
+            )
+        )
+    if bias:
+        specs.append(
+            ParamSpec(
+                "bias_initializer",
+                "initializer",
+                None,
+                "How biases start (zeros unless set).",
+                optional=True,
+                advanced=True,
+            )
+        )
+    return tuple(specs)
+
+
+def weight_kwargs(params: dict, prefixes: tuple[str, ...] = ("kernel",), bias: bool = True) -> dict:
+    out: dict[str, Any] = {}
+    for prefix in prefixes:
+        init = keras_initializer(params.get(f"{prefix}_initializer"))
+        if init is not None:
+            out[f"{prefix}_initializer"] = init
+        reg = keras_regularizer(params.get(f"{prefix}_regularizer"))
+        if reg is not None:
+            out[f"{prefix}_regularizer"] = reg
+    if bias:
+        init = keras_initializer(params.get("bias_initializer"))
+        if init is not None:
+            out["bias_initializer"] = init
+    return out
+
+
+def weights_from_keras(config: dict, prefixes: tuple[str, ...] = ("kernel",), bias: bool = True) -> dict:
+    """Initializer/regularizer params from a Keras layer config (importer)."""
+    from cnnstudio.graph.initializers import INITIALIZERS, KERAS_TO_INITIALIZER
+
+    def initializer(value: Any) -> dict | None:
+        if not isinstance(value, dict):
+            return None
+        name = KERAS_TO_INITIALIZER.get(value.get("class_name", ""))
+        if name is None:
+            return None
+        conf = value.get("config") or {}
+        out: dict[str, Any] = {"name": name}
+        for arg, _, _ in INITIALIZERS[name].arguments:
+            if arg in conf:
+                out[arg] = conf[arg]
+        if name == "variance_scaling":
+            out["mode"] = conf.get("mode", "fan_in")
+            out["distribution"] = conf.get("distribution", "truncated_normal")
+        if conf.get("seed") is not None:
+            out["seed"] = conf["seed"]
+        return out
+
+    def regularizer(value: Any) -> dict | None:
+        if not isinstance(value, dict):
+            return None
+        conf = value.get("config") or {}
+        l1, l2 = float(conf.get("l1", 0.0) or 0.0), float(conf.get("l2", 0.0) or 0.0)
+        return {"l1": l1, "l2": l2} if (l1 or l2) else None
+
+    params: dict[str, Any] = {}
+    for prefix in prefixes:
+        init = initializer(config.get(f"{prefix}_initializer"))
+        # Keras's own default stays "project default" so imports stay tidy.
+        if init is not None and init != {"name": "glorot_uniform"}:
+            params[f"{prefix}_initializer"] = init
+        reg = regularizer(config.get(f"{prefix}_regularizer"))
+        if reg is not None:
+            params[f"{prefix}_regularizer"] = reg
+    if bias:
+        init = initializer(config.get("bias_initializer"))
+        if init is not None and init != {"name": "zeros"}:
+            params["bias_initializer"] = init
+    return params
+
+
+def activation_from_keras(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("config", {}).get("name", value.get("class_name", "linear"))
+    if value in (None, "", "linear"):
+        return "linear"
+    value = {"silu": "swish", "hard_silu": "hard_swish"}.get(value, value)
+    return value if value in ACTIVATIONS else "linear"
+
+
+def keras_activation(name: str) -> str:
+    return {"hard_swish": "hard_silu"}.get(name, name)

@@ -1,0 +1,1 @@
+"""Graph <-> Keras. Imports TensorFlow/Keras: used in worker and helper processes."""
