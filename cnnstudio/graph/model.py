@@ -168,7 +168,9 @@ class Graph:
             catalogue.get(node.type)
         except KeyError:
             raise GraphError(
-                f"Node {node.name!r} has unknown layer type {node.type!r}.", node=node.name
+                f"Node {node.name!r} has unknown layer type {node.type!r}; known types: "
+                f"{', '.join(catalogue.layer_types())}.",
+                node=node.name,
             ) from None
         node.type = catalogue.get(node.type).name
         if index is None or index >= len(self._nodes):

@@ -106,7 +106,10 @@ class Project:
         try:
             graph = Graph.from_dict(data["architecture"], where=f"{where}: architecture")
         except GraphError as exc:
-            raise ProjectFileError(str(exc)) from None
+            message = str(exc)
+            if not message.startswith(where):
+                message = f"{where}: architecture: {message}"
+            raise ProjectFileError(message) from None
         name = data.get("name", "Untitled")
         if not isinstance(name, str):
             raise ProjectFileError(f"{where}: 'name' must be text.")
