@@ -151,10 +151,10 @@ def would_cycle(graph: Graph, source: str, target: str) -> bool:
 def connect(graph: Graph, source: str, target: str) -> SetInputs:
     """The command linking source's output into target, or GraphError saying why not."""
     layer = catalogue.get(graph[target].type)
-    if source == target or would_cycle(graph, source, target):
-        raise GraphError(f"Linking '{source}' into '{target}' would make a loop.", node=target)
     if layer.max_inputs == 0:
         raise GraphError(f"{layer.name} '{target}' takes no input.", node=target)
+    if source == target or would_cycle(graph, source, target):
+        raise GraphError(f"Linking '{source}' into '{target}' would make a loop.", node=target)
     inputs = list(graph[target].inputs)
     if source in inputs:
         raise GraphError(f"'{source}' already feeds '{target}'.", node=target)
@@ -220,8 +220,6 @@ def group_nodes(graph: Graph, names: Iterable[str], title: str) -> SetGroup:
             common.append(column[0])
         else:
             break
-    if not all(len(p) >= len(common) for p in parts):  # zip stopped at the shortest path
-        common = common[: min(len(p) for p in parts)]
     return SetGroup(names, "/".join([*common, title]))
 
 
