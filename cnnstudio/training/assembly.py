@@ -1,0 +1,132 @@
+"""The trained model: preprocessing + augmentation (training only) + the architecture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cnnstudio.errors import GraphError
+from cnnstudio.graph.analysis import analyze
+from cnnstudio.graph.model import Graph
+
+# Layers a classifier head may end with after its last Dense.
+_PASS_THROUGH = {"Activation", "Dropout", "SpatialDropout", "Flatten", "Reshape"}
+
+
+@dataclass
+class Assembled:
+    model: Any
+    from_logits: bool
+    warnings: list[tuple[str, str]]  # (code, message)
+
+
+def input_shape(graph: Graph) -> tuple[int | None, int | None, int | None] | None:
+    for node in graph:
+        if node.type == "Input":
+            p = {**{"height": 32, "width": 32, "channels": 3}, **node.params}
+            return p["height"], p["width"], p["channels"]
+    return None
+
+
+def adapt_classes(graph: Graph, num_classes: int) -> tuple[Graph, str | None]:
+    """A copy of `graph` whose classifier has `num_classes` outputs, and a warning if changed."""
+    graph = graph.copy()
+    outputs = graph.outputs
+    if len(outputs) != 1:
+        raise GraphError(f"The architecture has {len(outputs)} outputs; a classifier needs exactly one.")
+    name = outputs[0]
+    while graph[name].type in _PASS_THROUGH and graph[name].inputs:
+        name = graph[name].inputs[0]
+    node = graph[name]
+    if node.type == "Dense":
+        units = node.params.get("units", 10)
+        if units != num_classes:
+            node.params["units"] = num_classes
+            return graph, (f"The classifier {name!r} had {units} outputs but the dataset has {num_classes} "
+                           f"classes; it was changed to {num_classes} for this run (save the project to keep it).")
+        return graph, None
+    shape = analyze(graph).nodes[outputs[0]].output_shape
+    if not shape or shape[-1] != num_classes:
+        raise GraphError(
+            f"The architecture ends in {node.type} {name!r} with {shape[-1] if shape else '?'} outputs, but the "
+            f"dataset has {num_classes} classes. Make its last layer have {num_classes} units/filters.",
+            node=name,
+        )
+    return graph, None
+
+
+def ends_with_softmax(graph: Graph) -> bool:
+    name = graph.outputs[0]
+    while True:
+        node = graph[name]
+        if node.type == "Activation":
+            return node.params.get("function") == "softmax"
+        if node.type == "Dense":
+            return node.params.get("activation") == "softmax"
+        if node.type in _PASS_THROUGH and node.inputs:
+            name = node.inputs[0]
+            continue
+        return False
+
+
+def _as_list(layers: Any) -> list[Any]:
+    if layers is None:
+        return []
+    if isinstance(layers, list | tuple):
+        return list(layers)
+    return [layers]
+
+
+def _preprocessing(project, statistics) -> tuple[list[Any], list[tuple[str, str]]]:
+    import keras
+
+    try:
+        from cnnstudio.modeling.preprocessing import preprocessing_layers
+    except ImportError:
+        note = ("cnnstudio.modeling.preprocessing is not installed: images are only rescaled to [0, 1]; "
+                "the project's normalization setting is not applied.")
+        return [keras.layers.Rescaling(1.0 / 255, name="rescale")], [("preprocessing_fallback", note)]
+    return _as_list(preprocessing_layers(statistics, project.preprocessing)), []
+
+
+def _augmentation(project, seed: int) -> tuple[list[Any], list[tuple[str, str]]]:
+    try:
+        from cnnstudio.modeling.augmentation import augmentation_layers
+    except ImportError:
+        active = [k for k, v in project.augmentation.items() if k != "probability" and v]
+        if active:
+            return [], [("augmentation_unavailable", "cnnstudio.modeling.augmentation is not installed: "
+                         f"augmentation ({', '.join(active)}) is off for this run.")]
+        return [], []
+    return _as_list(augmentation_layers(project.augmentation, seed)), []
+
+
+def assemble(project, class_names: list[str], image_shape: tuple[int, int, int], statistics: Any,
+             seed: int, build: Callable | None = None) -> Assembled:
+    """Build the full model; call inside the strategy's scope."""
+    import keras
+
+    from cnnstudio.modeling.builder import build_model
+
+    training = project.training
+    graph, warning = adapt_classes(project.graph, len(class_names))
+    warnings: list[tuple[str, str]] = [("classes_adapted", warning)] if warning else []
+    regularizer = None
+    if training.get("default_l1") or training.get("default_l2"):
+        regularizer = {"l1": float(training.get("default_l1") or 0), "l2": float(training.get("default_l2") or 0)}
+    defaults = {"initializer": training.get("default_initializer"), "regularizer": regularizer}
+    architecture = (build or build_model)(graph, defaults)
+    pre, notes = _preprocessing(project, statistics)
+    warnings += notes
+    augment, notes = _augmentation(project, seed)
+    warnings += notes
+    inputs = keras.Input(shape=tuple(image_shape), dtype="uint8", name="image")
+    value = inputs
+    for layer in pre + augment:  # augmentation layers are active only when training=True
+        value = layer(value)
+    value = architecture(value)
+    # Mixed precision computes in float16; the loss wants float32 outputs.
+    value = keras.layers.Activation("linear", dtype="float32", name="output")(value)
+    model = keras.Model(inputs, value, name=architecture.name)
+    return Assembled(model, not ends_with_softmax(graph), warnings)

@@ -1,0 +1,130 @@
+"""Where the engine gets batches: a seam between the loop and cnnstudio.data.
+
+The loop needs, for epoch e, the training batches in an order that depends only on
+(seed, e), so a resumed run sees exactly the data an uninterrupted one would, and can skip
+the batches of a half-done epoch. `ArrayData` does that from uint8 arrays in memory;
+`load_project_data` decodes the project's image folder once through cnnstudio.data into
+such arrays (or streams the files per epoch when they would not fit in memory).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cnnstudio.errors import DatasetError
+
+# Above this many decoded bytes the images are streamed from disk each epoch instead.
+MEMORY_LIMIT = 2 * 1024**3
+
+
+def epoch_permutation(count: int, seed: int, epoch: int) -> np.ndarray:
+    """The order of the training examples in `epoch` (0-based): a function of seed and epoch."""
+    return np.random.default_rng([int(seed), int(epoch), 0x5EED]).permutation(count)
+
+
+@dataclass
+class ArrayData:
+    """Training/validation images as uint8 arrays [N,H,W,C] with int labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    class_names: list[str]
+    statistics: Any = None
+    split: dict[str, Any] | None = None
+    skipped: list[Any] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(d) for d in self.x_train.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def train_count(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def val_count(self) -> int:
+        return 0 if self.x_val is None else len(self.x_val)
+
+    def steps_per_epoch(self, batch_size: int, drop_remainder: bool) -> int:
+        count = self.train_count
+        return count // batch_size if drop_remainder else math.ceil(count / batch_size)
+
+    def train_dataset(self, epoch: int, batch_size: int, seed: int, skip_batches: int = 0,
+                      drop_remainder: bool = False):
+        import tensorflow as tf
+
+        order = epoch_permutation(self.train_count, seed, epoch)[skip_batches * batch_size:]
+        dataset = tf.data.Dataset.from_tensor_slices((self.x_train[order], self.y_train[order].astype(np.int32)))
+        return _finish(dataset.batch(batch_size, drop_remainder=drop_remainder))
+
+    def val_dataset(self, batch_size: int):
+        import tensorflow as tf
+
+        if self.x_val is None or not len(self.x_val):
+            return None
+        dataset = tf.data.Dataset.from_tensor_slices((self.x_val, self.y_val.astype(np.int32)))
+        return _finish(dataset.batch(batch_size))
+
+
+def _finish(dataset):
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    # Every worker builds the same dataset; each takes its share of every global batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.deterministic = True
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def load_project_data(project, folder: str | None = None, input_shape: tuple | None = None,
+                      progress=None) -> ArrayData:
+    """Scan, split and decode the project's images, resized to `input_shape` (the model's)."""
+    try:
+        from cnnstudio.data import prepare_data
+        from cnnstudio.data.pipeline import build_dataset
+    except ImportError as exc:
+        raise DatasetError(f"The dataset module is not available ({exc}); cannot read image folders.") from None
+    if folder is not None:
+        project.dataset["folder"] = str(folder)
+    data = prepare_data(project, progress=progress)
+    shape = tuple(input_shape) if input_shape and None not in input_shape else tuple(data.image_shape)
+    arrays: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+    for subset in ("train", "val"):
+        files = list(data.files.get(subset) or [])
+        if not files:
+            arrays[subset] = None
+            continue
+        size = len(files) * int(np.prod(shape))
+        if size > MEMORY_LIMIT:
+            raise DatasetError(
+                f"The {subset} images need {size / 1024**3:.1f} GiB decoded, more than the "
+                f"{MEMORY_LIMIT / 1024**3:.0f} GiB kept in memory; use a smaller input size."
+            )
+        skipped: list[Any] = []
+        dataset = build_dataset(files, shape, 256, shuffle=False, seed=0,
+                                resize=project.preprocessing.get("resize", "stretch"), cache=None,
+                                skipped=skipped)
+        xs, ys = [], []
+        for images, labels in dataset:
+            xs.append(images.numpy())
+            ys.append(labels.numpy())
+        arrays[subset] = (np.concatenate(xs).astype(np.uint8), np.concatenate(ys).astype(np.int32))
+    if arrays["train"] is None:
+        raise DatasetError("The split has no training images: add images or lower the validation share.")
+    statistics = None
+    try:
+        statistics = data.statistics(max_images=project.preprocessing.get("statistics_images", 2000))
+    except TypeError:
+        statistics = data.statistics()
+    val = arrays["val"]
+    return ArrayData(
+        arrays["train"][0], arrays["train"][1],
+        None if val is None else val[0], None if val is None else val[1],
+        list(data.class_names), statistics=statistics, split=project.split,
+    )

@@ -1,0 +1,241 @@
+"""The worker process: ``python -m cnnstudio.training.worker JOB.json``.
+
+Reads the job (see job.py), trains, and writes the events of events.py as JSON lines on
+its standard output; everything else it or TensorFlow prints goes to standard error.
+SIGINT/SIGTERM or RUN_DIR/STOP stop it gracefully (finish the step, checkpoint, exit 0);
+a second signal ends it at once. Exit status: 0 completed or stopped, 1 failed, 2 bad job.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from cnnstudio.errors import StudioError, TrainingError
+from cnnstudio.training import checkpoints as ckpt
+from cnnstudio.training.events import EventWriter
+from cnnstudio.training.job import Job, load_job
+from cnnstudio.training.rundir import RunDirectory
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _load_project(job: Job, rundir: RunDirectory):
+    """The project to train: the run's snapshot when resuming, else the project file."""
+    import json
+
+    from cnnstudio.project import Project, load_project
+    from cnnstudio.project.schema import check_section
+
+    if job.mode == "resume" and rundir.config_file.exists():
+        try:
+            snapshot = json.loads(rundir.config_file.read_text(encoding="utf-8"))
+            project = Project.from_dict(snapshot["project"], where=str(rundir.config_file))
+        except (OSError, ValueError, KeyError) as exc:
+            raise TrainingError(f"{rundir.config_file}: the run's configuration snapshot cannot be read "
+                                f"({exc}); this run cannot be resumed.") from None
+        return project
+    project = load_project(job.project)
+    if job.data:
+        project.dataset["folder"] = str(Path(job.data).expanduser().resolve())
+    elif project.dataset_folder() is not None:
+        project.dataset["folder"] = str(project.dataset_folder().resolve())
+    training = dict(project.training)
+    training.update(copy.deepcopy(job.overrides))
+    if job.epochs:
+        training["epochs"] = job.epochs
+    if job.batch_size:
+        training["batch_size"] = job.batch_size
+    project.training = check_section("training", training, f"job {rundir.job_file}")
+    return project
+
+
+def _load_data(job: Job, project, input_shape):
+    from cnnstudio.training.data_source import load_project_data
+
+    if job.data_source:
+        module, _, name = job.data_source.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise TrainingError(f"job data_source {job.data_source!r} cannot be imported ({exc}).") from None
+        return factory(project)
+    return load_project_data(project, input_shape=input_shape)
+
+
+def run_job(job: Job, stream: IO[str] | None, stop=None) -> int:
+    """Run one job, emitting events on `stream`; returns the process exit status."""
+    from cnnstudio.training.strategy import cluster_from_env
+
+    started_at = time.time()
+    workers, index = cluster_from_env()
+    rundir = RunDirectory(job.run_dir, writer=index == 0)
+    if job.mode == "resume":
+        if not rundir.job_file.exists():
+            raise TrainingError(f"{rundir.path}: not a run directory (no job.json). Give the folder a run was "
+                                "started in.")
+        if rundir.read_run().get("status") == "completed":
+            raise TrainingError(f"{rundir.path}: this run already completed all its epochs.")
+        original = load_job(rundir.job_file)
+        job = Job(**{**original.to_dict(), "mode": "resume", "stop_after_steps": job.stop_after_steps})
+    rundir.create()
+    log = rundir.events_log()
+    events = EventWriter(stream, log)
+    try:
+        return _run(job, rundir, events, stop, workers, index, started_at)
+    except BaseException as exc:  # every failure becomes an error event, then status 1
+        from cnnstudio.training.failures import classify
+
+        batch = None
+        try:
+            batch = int(job.batch_size or 0) or None
+        except (TypeError, ValueError):
+            pass
+        category, message, detail = classify(exc, batch)
+        events.emit("error", category=category, message=message, detail=detail)
+        state = rundir.read_run() if rundir.writer else {}
+        rundir.write_run(status="failed", error=message)
+        events.emit("finished", status="failed", epochs_completed=state.get("epochs_completed", 0),
+                    best_metric=state.get("best_metric"), best_epoch=state.get("best_epoch"), model_path=None,
+                    seconds=round(time.time() - started_at, 3))
+        return 1
+    finally:
+        if log is not None:
+            log.close()
+
+
+def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int, index: int,
+         started_at: float) -> int:
+    _quiet_tensorflow()
+    from cnnstudio.training import probes
+    from cnnstudio.training.assembly import input_shape
+    from cnnstudio.training.loop import StopRequested, Trainer
+    from cnnstudio.training.strategy import choose_strategy
+
+    if job.mode != "resume" and rundir.writer:
+        job.save(rundir.job_file)
+    project = _load_project(job, rundir)
+    training = project.training
+    placement = choose_strategy(training.get("device", "auto"))
+    if not placement.devices[0].upper().count("GPU"):
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # exact resume on CPU costs nothing
+    data = _load_data(job, project, input_shape(project.graph))
+    stop = stop or StopRequested(rundir, job.stop_after_steps)
+    stop.rundir, stop.after_steps = rundir, job.stop_after_steps
+    rundir.clear_stop()
+    trainer = Trainer(project, data, placement, rundir, events, int(training["epochs"]), int(training["batch_size"]),
+                      stop)
+    trainer.build()
+    checkpoint = ckpt.load_checkpoint(rundir.checkpoints) if job.mode == "resume" else None
+    ckpt.cleanup_temporaries(rundir.checkpoints)
+    if checkpoint is not None:
+        trainer.restore(checkpoint)
+    if job.mode in ("train", "resume") and rundir.writer:
+        if job.mode == "train" or not rundir.config_file.exists():
+            project.split = getattr(data, "split", None) or project.split
+            rundir.write_config(_snapshot(project, job, data))
+        rundir.write_metrics(trainer.progress.rows)  # exactly the checkpoint's epochs
+        rundir.truncate_batches(trainer.progress.global_step)
+        rundir.write_run(status="running", epochs=trainer.epochs, epochs_completed=trainer.progress.epochs_done,
+                         best_metric=trainer.progress.best_metric, best_epoch=trainer.progress.best_epoch,
+                         error=None)
+    events.emit(
+        "started", run_dir=str(rundir.path), mode=job.mode, strategy=placement.name, replicas=placement.replicas,
+        devices=placement.devices, workers=workers, worker_index=index,
+        total_params=int(trainer.model.count_params()),
+        trainable_params=int(sum(int(_size(v)) for v in trainer.model.trainable_variables)),
+        epochs=trainer.epochs, start_epoch=trainer.progress.epochs_done + 1,
+        steps_per_epoch=trainer.steps_per_epoch, batch_size=trainer.batch_size,
+        class_names=list(data.class_names), train_examples=data.train_count, val_examples=data.val_count,
+    )
+    finish = {"epochs_completed": 0, "best_metric": None, "best_epoch": None, "model_path": None}
+    if job.mode == "lr_find":
+        result = probes.lr_find(trainer, steps=job.max_steps or 100)
+        events.emit("lr_find", **result)
+        status = "completed"
+    elif job.mode == "dry_run":
+        events.emit("dry_run", **probes.dry_run(trainer, steps=job.max_steps or 10))
+        status = "completed"
+    else:
+        status = trainer.run()
+        progress = trainer.progress
+        finish.update(epochs_completed=progress.epochs_done, best_metric=progress.best_metric,
+                      best_epoch=progress.best_epoch)
+        if status == "completed":
+            finish["model_path"] = trainer.save_model()
+            if not rundir.writer:
+                _save_worker_weights(trainer, rundir, index)
+        rundir.write_run(status=status, **{k: v for k, v in finish.items() if k != "model_path"})
+    events.emit("finished", status=status, seconds=round(time.time() - started_at, 3), **finish)
+    return 0
+
+
+def _size(variable) -> int:
+    total = 1
+    for dim in variable.shape:
+        total *= int(dim)
+    return total
+
+
+def _save_worker_weights(trainer, rundir: RunDirectory, index: int) -> None:
+    """Non-chief workers keep only their final weights, in RUN_DIR/worker-N/ (for checks)."""
+    folder = rundir.path / f"worker-{index}"
+    ckpt.save_checkpoint(folder, "final", trainer.snapshot())
+
+
+def _snapshot(project, job: Job, data) -> dict[str, Any]:
+    return {
+        "project": project.to_dict(),
+        "job": job.to_dict(),
+        "seed": project.training["seed"],
+        "training": project.training,
+        "class_names": list(data.class_names),
+        "image_shape": list(data.image_shape),
+        "train_examples": data.train_count,
+        "val_examples": data.val_count,
+        "split": project.split,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Events own the real stdout; fd 1 (Python prints, TensorFlow's C++ logs) goes to stderr.
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    stream = os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+    if len(argv) != 1:
+        print("usage: python -m cnnstudio.training.worker JOB.json", file=sys.stderr)
+        return 2
+    from cnnstudio.training.loop import StopRequested
+
+    stop = StopRequested()
+
+    def on_signal(signum, frame):
+        stop.set()
+        # A second signal ends the process at once (the client's "terminate").
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        job = load_job(argv[0])
+        return run_job(job, stream, stop)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
