@@ -1,0 +1,198 @@
+"""Reading image files with Pillow: what is usable, and how pixels reach the model's channels.
+
+The scanner and the training pipeline both go through `inspect_bytes` / `load_image`, so
+they always agree on which files are readable and what their pixels look like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Formats we train on (Pillow's names). MPO is what many cameras write: a JPEG with extras.
+SUPPORTED_FORMATS = {"JPEG", "MPO", "PNG", "BMP", "GIF", "WEBP", "TIFF"}
+# Files with these suffixes are candidates; anything else (.txt, .csv, Thumbs.db) is ignored quietly.
+IMAGE_SUFFIXES = {
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".gif", ".webp", ".tif", ".tiff",
+    # Image formats we recognise but do not train on: reported as unsupported, not ignored.
+    ".heic", ".heif", ".avif", ".psd", ".ico", ".svg", ".ppm", ".pgm", ".pbm", ".tga", ".jp2",
+    ".dng", ".cr2", ".nef", ".raw", ".eps", ".pcx",
+}
+RESIZE_POLICIES = ("stretch", "center_crop", "pad")
+# Pillow's own decompression-bomb threshold: beyond it decoding may exhaust memory.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+
+class UnusableImage(Exception):
+    """A file that cannot be used; str(exc) is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    width: int
+    height: int
+    mode: str  # Pillow mode as stored in the file: L, RGB, RGBA, P, I;16, CMYK...
+    format: str
+    digest: str  # content hash (exact-duplicate detection)
+
+
+def is_hidden(name: str) -> bool:
+    return name.startswith(".") or name.startswith("._") or name.lower() in {"thumbs.db", "desktop.ini"}
+
+
+def is_candidate(name: str) -> bool:
+    return not is_hidden(name) and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+
+
+def _truncation_problem(data: bytes, fmt: str) -> bool:
+    """Cheap end-of-file marker checks, so truncated files show up without a full decode."""
+    tail = data[-64:].rstrip(b"\x00\r\n ")
+    if fmt in ("JPEG", "MPO"):
+        return b"\xff\xd9" not in data[-1024:]
+    if fmt == "PNG":
+        return b"IEND" not in data[-64:]
+    if fmt == "GIF":
+        return not tail.endswith(b";")
+    return False
+
+
+def inspect_bytes(data: bytes, verify: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """Check one file's content; raise UnusableImage with the reason if it cannot be used."""
+    if not data:
+        raise UnusableImage("zero bytes (empty file)")
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise UnusableImage("too large to decode safely (decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise UnusableImage("not an image (Pillow cannot identify the content)") from None
+    except Exception as exc:  # a damaged header raises anything from SyntaxError to struct.error
+        raise UnusableImage(f"damaged header ({type(exc).__name__}: {exc})") from None
+    with image:
+        fmt = image.format or "?"
+        if fmt not in SUPPORTED_FORMATS:
+            raise UnusableImage(f"unsupported format ({fmt}); convert it to PNG or JPEG")
+        width, height = image.size
+        if width < 1 or height < 1:
+            raise UnusableImage("the image has no pixels")
+        if width * height > max_pixels:
+            raise UnusableImage(
+                f"too large to decode safely ({width}×{height} = {width * height:,} pixels; "
+                f"limit {max_pixels:,})"
+            )
+        if _truncation_problem(data, fmt):
+            raise UnusableImage("truncated (the file ends before the image does)")
+        if verify:
+            try:
+                image.load()
+            except Exception as exc:
+                raise UnusableImage(f"truncated or corrupt ({exc})") from None
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        return ImageInfo(width, height, image.mode, fmt, digest)
+
+
+def inspect_file(path: str, verify: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UnusableImage(f"cannot be read ({exc.strerror or exc})") from None
+    return inspect_bytes(data, verify, max_pixels)
+
+
+def _to_channels(image: Image.Image, channels: int) -> Image.Image:
+    """Normalise any stored mode (palette, 16-bit, CMYK, alpha...) to L, RGB or RGBA."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # convert("L") clips 16-bit values at 255: scale the real range down instead.
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
+        if mode == "F" and array.max(initial=0) <= 1.0:
+            top = 1.0
+        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        mode = "L"
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") and channels != 4:
+        # Transparent pixels become black (the same black that the pad policy uses).
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        image = Image.alpha_composite(background, rgba).convert("RGB")
+    target = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
+    return image if image.mode == target else image.convert(target)
+
+
+def _resize(image: Image.Image, height: int, width: int, policy: str) -> Image.Image:
+    if image.size == (width, height):
+        return image
+    if policy == "center_crop":
+        scale = max(width / image.width, height / image.height)
+        crop_w, crop_h = width / scale, height / scale
+        left, top = (image.width - crop_w) / 2, (image.height - crop_h) / 2
+        return image.resize((width, height), Image.BILINEAR, box=(left, top, left + crop_w, top + crop_h))
+    if policy == "pad":
+        scale = min(width / image.width, height / image.height)
+        new_w = max(1, min(width, round(image.width * scale)))
+        new_h = max(1, min(height, round(image.height * scale)))
+        canvas = Image.new(image.mode, (width, height))
+        canvas.paste(image.resize((new_w, new_h), Image.BILINEAR), ((width - new_w) // 2, (height - new_h) // 2))
+        return canvas
+    return image.resize((width, height), Image.BILINEAR)
+
+
+def decode(image: Image.Image, shape: tuple[int, int, int] | None, resize: str = "stretch") -> np.ndarray:
+    """An opened Pillow image -> uint8 array (H, W, C), orientation applied, resized if shape is given."""
+    if resize not in RESIZE_POLICIES:
+        raise ValueError(f"resize must be one of {RESIZE_POLICIES}. Received: resize={resize!r}")
+    channels = 3 if shape is None else shape[2]
+    if channels not in (1, 3, 4):
+        raise ValueError(f"images can have 1, 3 or 4 channels. Received: channels={channels}")
+    if image.format in ("JPEG", "MPO") and shape is not None:
+        # DCT-domain downscaling: decodes large JPEGs several times faster, never below the target.
+        image.draft(image.mode, (shape[1], shape[0]))
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)  # the first frame of an animated GIF or a TIFF stack
+    image = ImageOps.exif_transpose(image) or image
+    image = _to_channels(image, channels)
+    if shape is not None:
+        image = _resize(image, shape[0], shape[1], resize)
+    array = np.asarray(image, dtype=np.uint8)
+    return array[..., None] if array.ndim == 2 else array
+
+
+def load_image(
+    path: str,
+    shape: tuple[int, int, int] | None = None,
+    resize: str = "stretch",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Decode a file fully to uint8 (H, W, C); raise UnusableImage with the reason if it fails."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UnusableImage(f"cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise UnusableImage("zero bytes (empty file)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in SUPPORTED_FORMATS:
+                raise UnusableImage(f"unsupported format ({image.format}); convert it to PNG or JPEG")
+            if image.width * image.height > max_pixels:
+                raise UnusableImage("too large to decode safely (decompression bomb)")
+            return decode(image, shape, resize)
+    except UnusableImage:
+        raise
+    except Image.DecompressionBombError:
+        raise UnusableImage("too large to decode safely (decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise UnusableImage("not an image (Pillow cannot identify the content)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise UnusableImage(f"truncated or corrupt ({exc})") from None
+

@@ -1,0 +1,197 @@
+"""Input statistics from the training split (numpy): channel mean/std, mean image, PCA/ZCA.
+
+Computed once per run, serialisable (`to_dict`/`from_dict`, `save`/`load` as .npz), and
+turned into Keras layers by cnnstudio.modeling.preprocessing. Pixel values are in [0, 1].
+
+Whitening follows the tutorial: X -= mean; cov = XᵀX/N; U,S,V = svd(cov); X_rot = X·U;
+PCA: X_white = X_rot / sqrt(S + ε); ZCA: X_white · Uᵀ.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cnnstudio.data import formats
+from cnnstudio.data.progress import TaskState, as_state
+from cnnstudio.errors import DatasetError, ParameterError
+
+MAX_WHITENING_FEATURES = 4096
+WHITENING = ("pca", "zca")
+
+
+@dataclass
+class Statistics:
+    image_shape: tuple[int, int, int]
+    resize: str
+    count: int  # images the statistics were computed from
+    channel_mean: np.ndarray  # (C,)
+    channel_std: np.ndarray  # (C,)
+    mean_image: np.ndarray  # (H, W, C)
+    whitening: str | None = None  # "pca", "zca" or None
+    epsilon: float = 1e-5
+    eigenvectors: np.ndarray | None = None  # U, (D, D), columns sorted by decreasing variance
+    eigenvalues: np.ndarray | None = None  # S, (D,)
+
+    def whitening_matrix(self, mode: str | None = None) -> np.ndarray:
+        """W with x_white = (x − mean) · W for flattened x: PCA U/sqrt(S+ε), ZCA U diag(1/sqrt(S+ε)) Uᵀ."""
+        mode = mode or self.whitening
+        if self.eigenvectors is None or self.eigenvalues is None or mode not in WHITENING:
+            raise DatasetError("these statistics hold no whitening; compute them with normalization pca or zca.")
+        pca = self.eigenvectors / np.sqrt(self.eigenvalues + self.epsilon)[None, :]
+        return pca if mode == "pca" else pca @ self.eigenvectors.T
+
+    def to_dict(self) -> dict[str, Any]:
+        arrays = {"channel_mean": self.channel_mean, "channel_std": self.channel_std, "mean_image": self.mean_image}
+        if self.eigenvectors is not None:
+            arrays.update(eigenvectors=self.eigenvectors, eigenvalues=self.eigenvalues)
+        return {
+            "image_shape": list(self.image_shape),
+            "resize": self.resize,
+            "count": self.count,
+            "whitening": self.whitening,
+            "epsilon": self.epsilon,
+            "arrays": {name: _encode(array) for name, array in arrays.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Statistics:
+        try:
+            arrays = {name: _decode(value) for name, value in data["arrays"].items()}
+            return cls(
+                image_shape=tuple(int(v) for v in data["image_shape"]),  # type: ignore[arg-type]
+                resize=str(data["resize"]),
+                count=int(data["count"]),
+                channel_mean=arrays["channel_mean"],
+                channel_std=arrays["channel_std"],
+                mean_image=arrays["mean_image"],
+                whitening=data.get("whitening"),
+                epsilon=float(data.get("epsilon", 1e-5)),
+                eigenvectors=arrays.get("eigenvectors"),
+                eigenvalues=arrays.get("eigenvalues"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DatasetError(f"stored input statistics are damaged ({exc}); recompute them.") from None
+
+    def save(self, path: str) -> None:
+        """Store as .npz (compact; whitening matrices can be tens of MB)."""
+        meta = {"image_shape": list(self.image_shape), "resize": self.resize, "count": self.count,
+                "whitening": self.whitening, "epsilon": self.epsilon}
+        arrays = {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        np.savez(path, meta=np.frombuffer(repr(meta).encode(), dtype=np.uint8), **arrays)
+
+    @classmethod
+    def load(cls, path: str) -> Statistics:
+        import ast
+
+        with np.load(path) as data:
+            meta = ast.literal_eval(bytes(data["meta"]).decode())
+            meta["arrays"] = {k: {"npy": data[k]} for k in data.files if k != "meta"}
+        return cls.from_dict(meta)
+
+
+def _encode(array: np.ndarray) -> dict[str, Any]:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array, dtype=np.float32), allow_pickle=False)
+    return {"npy_base64": base64.b64encode(buffer.getvalue()).decode("ascii")}
+
+
+def _decode(value: dict[str, Any]) -> np.ndarray:
+    if "npy" in value:
+        return np.asarray(value["npy"])
+    return np.load(io.BytesIO(base64.b64decode(value["npy_base64"])), allow_pickle=False)
+
+
+def check_whitening_size(image_shape: tuple[int, int, int], mode: str) -> None:
+    features = int(np.prod(image_shape))
+    if mode in WHITENING and features > MAX_WHITENING_FEATURES:
+        h, w, c = image_shape
+        raise ParameterError(
+            f"preprocessing: {mode.upper()} whitening of a {h}×{w}×{c} input needs a {features}×{features} "
+            f"covariance matrix; whitening is limited to {MAX_WHITENING_FEATURES} features. Use a smaller "
+            "input (e.g. 32×32×3 = 3072) or normalization 'per_channel'.",
+            field="normalization",
+        )
+
+
+def pick_images(files: list[tuple[str, int]], max_images: int, seed: int) -> list[str]:
+    """A seeded, class-agnostic sample of at most max_images paths (all of them if fewer)."""
+    paths = [path for path, _label in files]
+    if len(paths) <= max_images:
+        return paths
+    order = np.random.default_rng(seed).permutation(len(paths))[:max_images]
+    return [paths[i] for i in sorted(order)]
+
+
+def compute_statistics(
+    files: list[tuple[str, int]],
+    image_shape: tuple[int, int, int],
+    resize: str = "stretch",
+    normalization: str = "rescale",
+    max_images: int = 2000,
+    epsilon: float = 1e-5,
+    seed: int = 0,
+    progress: TaskState | Callable[[TaskState], Any] | None = None,
+) -> Statistics:
+    """Statistics of (a seeded sample of) the training files, decoded as the pipeline decodes them."""
+    check_whitening_size(image_shape, normalization)
+    state = as_state(progress)
+    paths = pick_images(files, max_images, seed)
+    images = []
+    state.update(0, len(paths), "computing input statistics", force=True)
+    for path in paths:
+        state.check()
+        try:
+            images.append(formats.load_image(path, image_shape, resize))
+        except formats.UnusableImage:
+            pass  # the scan reported it; statistics simply leave it out
+        state.update(advance=1)
+    if not images:
+        raise DatasetError("no training image could be decoded to compute the input statistics.")
+    return statistics_from_array(np.stack(images), resize, normalization, epsilon)
+
+
+def statistics_from_array(
+    images: np.ndarray, resize: str = "stretch", normalization: str = "rescale", epsilon: float = 1e-5
+) -> Statistics:
+    """Statistics of uint8 images (N, H, W, C)."""
+    shape = tuple(int(v) for v in images.shape[1:])
+    check_whitening_size(shape, normalization)  # type: ignore[arg-type]
+    x = images.astype(np.float64) / 255.0
+    channel_mean = x.mean(axis=(0, 1, 2))
+    channel_std = np.maximum(x.std(axis=(0, 1, 2)), 1e-6)  # constant channels must not divide by 0
+    mean_image = x.mean(axis=0)
+    stats = Statistics(shape, resize, len(x), channel_mean, channel_std, mean_image,  # type: ignore[arg-type]
+                       epsilon=epsilon)
+    if normalization in WHITENING:
+        flat = x.reshape(len(x), -1) - mean_image.reshape(1, -1)
+        covariance = flat.T @ flat / len(flat)
+        eigenvectors, eigenvalues, _ = np.linalg.svd(covariance)
+        stats.whitening = normalization
+        stats.eigenvectors, stats.eigenvalues = eigenvectors, eigenvalues
+    return stats
+
+
+def normalize(images: np.ndarray, stats: Statistics | None, normalization: str) -> np.ndarray:
+    """The numpy reference of what the preprocessing layers compute (float32 output)."""
+    x = images.astype(np.float64)
+    if normalization == "none":
+        return x.astype(np.float32)
+    x = x / 255.0
+    if normalization == "rescale":
+        return x.astype(np.float32)
+    if stats is None:
+        raise DatasetError(f"normalization '{normalization}' needs statistics of the training images.")
+    if normalization == "per_channel":
+        return ((x - stats.channel_mean) / stats.channel_std).astype(np.float32)
+    if normalization == "mean_image":
+        return (x - stats.mean_image).astype(np.float32)
+    if normalization in WHITENING:
+        flat = x.reshape(len(x), -1) - stats.mean_image.reshape(1, -1)
+        return (flat @ stats.whitening_matrix(normalization)).reshape(x.shape).astype(np.float32)
+    raise ValueError(f"unknown normalization {normalization!r}")
