@@ -72,8 +72,11 @@ def _load_data(job: Job, project, input_shape):
     return load_project_data(project, input_shape=input_shape)
 
 
-def run_job(job: Job, stream: IO[str] | None, stop=None) -> int:
-    """Run one job, emitting events on `stream`; returns the process exit status."""
+def run_job(job: Job, stream: IO[str] | None, stop=None, inspect=None) -> int:
+    """Run one job, emitting events on `stream`; returns the process exit status.
+
+    `inspect(trainer)`, if given, is called after a successful run (tests look inside).
+    """
     from cnnstudio.training.strategy import cluster_from_env
 
     started_at = time.time()
@@ -91,7 +94,7 @@ def run_job(job: Job, stream: IO[str] | None, stop=None) -> int:
     log = rundir.events_log()
     events = EventWriter(stream, log)
     try:
-        return _run(job, rundir, events, stop, workers, index, started_at)
+        return _run(job, rundir, events, stop, workers, index, started_at, inspect)
     except BaseException as exc:  # every failure becomes an error event, then status 1
         from cnnstudio.training.failures import classify
 
@@ -114,14 +117,14 @@ def run_job(job: Job, stream: IO[str] | None, stop=None) -> int:
 
 
 def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int, index: int,
-         started_at: float) -> int:
+         started_at: float, inspect=None) -> int:
     _quiet_tensorflow()
     from cnnstudio.training import probes
     from cnnstudio.training.assembly import input_shape
     from cnnstudio.training.loop import StopRequested, Trainer
     from cnnstudio.training.strategy import choose_strategy
 
-    if job.mode != "resume" and rundir.writer:
+    if job.mode == "train" and rundir.writer:
         job.save(rundir.job_file)
     project = _load_project(job, rundir)
     training = project.training
@@ -178,6 +181,8 @@ def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int
                 _save_worker_weights(trainer, rundir, index)
         rundir.write_run(status=status, **{k: v for k, v in finish.items() if k != "model_path"})
     events.emit("finished", status=status, seconds=round(time.time() - started_at, 3), **finish)
+    if inspect is not None:
+        inspect(trainer)
     return 0
 
 

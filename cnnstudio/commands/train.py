@@ -1,0 +1,57 @@
+"""`cnnstudio train PROJECT [--data FOLDER] [--epochs N] [--batch-size N] [--run-dir DIR] [--events]`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cnnstudio.errors import TrainingError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a project in a worker process (progress bar, or JSON-lines events with --events)",
+        description="Train the project's architecture on its image folder in a separate worker process. "
+        "Shows a progress bar with ETA and live metrics; --events prints the worker's JSON-lines events "
+        "instead (protocol: cnnstudio/training/events.py). Ctrl-C stops after the current step with a "
+        "checkpoint; continue with `cnnstudio resume RUN_DIR`.",
+    )
+    parser.add_argument("project", help="project file (.cnnproj / .json)")
+    parser.add_argument("--data", metavar="FOLDER", help="image folder (overrides the project's)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs (overrides the project's)")
+    parser.add_argument("--batch-size", type=int, metavar="N", help="images per step (overrides the project's)")
+    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: runs/NAME-DATE beside the project)")
+    parser.add_argument("--events", action="store_true", help="write JSON-lines events to stdout")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="run a few steps only and report step time and peak memory")
+    parser.add_argument("--steps", type=int, default=10, metavar="N", help="steps of the dry run (default 10)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cnnstudio.project import load_project
+    from cnnstudio.training.console import default_run_dir, run_worker
+    from cnnstudio.training.job import Job
+
+    for name in ("epochs", "batch_size", "steps"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise TrainingError(f"--{name.replace('_', '-')} must be at least 1. Received: {value}")
+    load_project(args.project)  # fail fast, in this process, on a bad project file
+    if args.data and not Path(args.data).is_dir():
+        raise TrainingError(f"--data {args.data}: no such folder.")
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(args.project)
+    if not args.dry_run and (run_dir / "job.json").exists():
+        raise TrainingError(f"{run_dir} already holds a run; continue it with `cnnstudio resume {run_dir}` "
+                            "or choose another --run-dir.")
+    job = Job(
+        project=str(Path(args.project).resolve()),
+        run_dir=str(run_dir.resolve()),
+        mode="dry_run" if args.dry_run else "train",
+        data=str(Path(args.data).resolve()) if args.data else None,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        max_steps=args.steps if args.dry_run else None,
+    )
+    return run_worker(job, args.events)

@@ -1,0 +1,141 @@
+"""Drive a worker from a terminal: a tqdm bar with ETA and live metrics, or raw events.
+
+Used by `cnnstudio train`, `resume` and `lr-find`. Ctrl-C reaches the worker too (same
+process group): it finishes the step, writes a checkpoint and stops; a second Ctrl-C ends
+it at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.training.events import encode
+from cnnstudio.training.job import Job
+from cnnstudio.training.process import WorkerProcess
+
+
+def default_run_dir(project_path: str | Path) -> Path:
+    project_path = Path(project_path)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return project_path.resolve().parent / "runs" / f"{project_path.stem}-{stamp}"
+
+
+def run_worker(job: Job, as_events: bool) -> int:
+    """Start the worker for `job`, show its progress, return the CLI's exit status."""
+    run_dir = Path(job.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    job_file = run_dir / ("job.json" if job.mode in ("train", "resume") else f"job-{job.mode}.json")
+    if job.mode == "resume":
+        job_file = run_dir / "resume-job.json"
+    job.save(job_file)
+    with (run_dir / "worker.log").open("a", encoding="utf-8") as log:
+        worker = WorkerProcess(job_file, stderr=log)
+        view = None if as_events else TerminalView(run_dir)
+        finished: dict[str, Any] | None = None
+        events = worker.events()
+        while True:
+            try:
+                event = next(events, None)
+            except KeyboardInterrupt:
+                # The worker got the same Ctrl-C and is writing its checkpoint.
+                if view is not None:
+                    view.note("stopping after this step (Ctrl-C again to abort)…")
+                continue
+            if event is None:
+                break
+            if as_events:
+                sys.stdout.write(encode(event) + "\n")
+                sys.stdout.flush()
+            else:
+                view.show(event)
+            if event["event"] == "finished":
+                finished = event
+        try:
+            code = worker.wait()
+        except KeyboardInterrupt:
+            code = worker.wait()
+        if view is not None:
+            view.close()
+    if finished is None:
+        print(f"error: the training worker ended without finishing (exit status {code}); see "
+              f"{run_dir / 'worker.log'}. Continue it with: cnnstudio resume {run_dir}", file=sys.stderr)
+        return 1
+    if not as_events and finished["status"] == "stopped":
+        print(f"stopped; continue with: cnnstudio resume {run_dir}", file=sys.stderr)
+    return 0 if finished["status"] in ("completed", "stopped") else 1
+
+
+class TerminalView:
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.bar = None
+        self.epochs = 0
+
+    def note(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr)
+
+    def _new_bar(self, epoch: int, steps: int, done: int = 0) -> None:
+        from tqdm import tqdm
+
+        self.close()
+        self.bar = tqdm(total=steps, initial=done, desc=f"epoch {epoch}/{self.epochs}", unit="step",
+                        file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def show(self, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "started":
+            self.epochs = event["epochs"]
+            print(f"training {event['train_examples']} images ({event['val_examples']} for validation), "
+                  f"{len(event['class_names'])} classes, {event['total_params']:,} params on "
+                  f"{event['strategy']} × {event['replicas']}; run: {event['run_dir']}", file=sys.stderr)
+        elif kind == "batch":
+            if self.bar is None or self.bar.desc != f"epoch {event['epoch']}/{self.epochs}":
+                self._new_bar(event["epoch"], event["steps"])
+            self.bar.n = event["step"]
+            self.bar.set_postfix(loss=f"{event['loss']:.4f}", acc=f"{event['accuracy']:.3f}",
+                                 lr=f"{event['lr']:.2g}", img_s=f"{event['images_per_second'] or 0:.0f}",
+                                 refresh=False)
+            self.bar.refresh()
+        elif kind == "epoch":
+            val = ""
+            if event["val_loss"] is not None:
+                val = f"  val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}"
+            mark = " *" if event["best"] else ""
+            self.close()
+            print(f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}"
+                  f"{val}  lr {event['lr']:.3g}  {event['seconds']:.1f}s{mark}", file=sys.stderr)
+        elif kind == "warning":
+            self.note(f"warning: {event['message']}")
+        elif kind == "error":
+            self.close()
+            print(f"error: {event['message']}", file=sys.stderr)
+        elif kind == "lr_find":
+            self.close()
+            for rate, loss in zip(event["learning_rates"], event["losses"], strict=False):
+                print(f"  lr {rate:10.3g}  loss {'nan' if loss is None else f'{loss:.4f}'}")
+            suggested = event["suggested_lr"]
+            print("suggested learning rate: " + ("none (the loss never fell)" if suggested is None
+                                                 else f"{suggested:.3g}"))
+        elif kind == "dry_run":
+            memory = event["peak_memory_bytes"]
+            print(f"dry run on {event['device']}: {event['step_seconds'] * 1000:.1f} ms/step, "
+                  f"{event['images_per_second'] or 0:.0f} images/s, peak memory "
+                  f"{(memory or 0) / 1024**2:.0f} MiB")
+        elif kind == "finished":
+            self.close()
+            if event["status"] == "completed" and event["model_path"]:
+                print(f"done in {event['seconds']:.0f}s: best {event['best_metric']:.4f} at epoch "
+                      f"{event['best_epoch']}; model: {event['model_path']}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+            time.sleep(0)
