@@ -69,8 +69,9 @@ def googlenet(size: tuple[int, int], channels: int, classes: int, aux_heads: boo
     for name in INCEPTIONS:
         if name in ("4a", "5a"):
             # pool3 (28 -> 14) and pool4 (14 -> 7) between the inception stages.
-            x = b.add("MaxPool2D", x, f"pool{int(name[0]) - 1}", pool_size=3, strides=2,
-                      padding="same")
+            with b.scope(f"pool{int(name[0]) - 1}"):
+                x = b.add("MaxPool2D", x, f"pool{int(name[0]) - 1}", pool_size=3, strides=2,
+                          padding="same")
         x = _inception(b, x, name)
         if aux_heads and name in ("4a", "4d"):
             heads.append(_aux(b, x, f"aux{len(heads) + 1}", classes))
@@ -80,5 +81,5 @@ def googlenet(size: tuple[int, int], channels: int, classes: int, aux_heads: boo
             x = b.add("Dropout", x, "dropout", rate=dropout)
         x = b.add("Dense", x, "predictions", units=classes, activation="softmax")
     # Declared outputs keep the main classifier first when the aux heads are on.
-    return b.finish([x, *heads] if heads else None)
+    return b.finish([x, *heads])
 
