@@ -1,0 +1,86 @@
+"""`cnnstudio export SOURCE --format savedmodel|keras|tflite|onnx|python -o OUT`.
+
+SOURCE is a run directory (`--checkpoint best|last`), a .keras file or a project (keras and
+python formats only). Every export is verified in a fresh process; the command exits 1 when
+verification fails, 2 for a user error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+FORMATS = {
+    "savedmodel": "TensorFlow SavedModel folder: raw uint8 images or encoded bytes in, labels out",
+    "keras": "Keras .keras file (full model, for fine-tuning)",
+    "tflite": "TFLite flatbuffers, float and dynamic-range quantised",
+    "onnx": "ONNX graph (needs the [onnx] extra)",
+    "python": "Python source that rebuilds the architecture with Keras",
+}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export", help="export a trained model (or a project's architecture) and verify the result",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="formats:\n" + "\n".join(f"  {name:<11} {text}" for name, text in FORMATS.items()),
+    )
+    parser.add_argument("source", metavar="SOURCE", help="run directory, .keras file or project file")
+    parser.add_argument("--format", "-f", required=True, choices=tuple(FORMATS), help="what to write")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="file or folder to write")
+    parser.add_argument("--checkpoint", choices=("best", "last"), default=None,
+                        help="which checkpoint of a run directory (default: best, else last)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.format == "python":
+        return _run_python(args)
+    from cnnstudio.export.exporter import export
+
+    log = None if args.json else (lambda message: print(f"  {message}", file=sys.stderr))
+    report = export(args.source, args.format, args.output, checkpoint=args.checkpoint, log=log)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_report(report))
+    return 0 if report.passed else 1
+
+
+def _run_python(args: argparse.Namespace) -> int:
+    from cnnstudio.errors import ExportError
+
+    try:
+        from cnnstudio.export import python_source
+    except ImportError:
+        raise ExportError("Python source export is not available in this installation.") from None
+    command = getattr(python_source, "run_command", None)
+    if command is not None:  # the python_source module owns its CLI behaviour
+        return int(command(args) or 0)
+    from cnnstudio.export.exporter import export
+
+    report = export(args.source, "python", args.output, checkpoint=args.checkpoint)
+    print(format_report(report))
+    return 0 if report.passed else 1
+
+
+def format_report(report) -> str:
+    lines = [f"exported {report.format} from {report.source['path']}"
+             + (f" ({report.source['checkpoint']} checkpoint)" if report.source.get("checkpoint") else "")]
+    lines += [f"  wrote {path}" for path in report.artefacts]
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    for check in report.checks:
+        verdict = "PASSED" if check.passed else "FAILED"
+        limit = f" (limit {check.tolerance:g})" if check.tolerance is not None else " (quantised: reported only)"
+        lines.append(f"  verification {verdict}: {check.artefact}")
+        lines.append(f"    {check.samples} samples ({check.sample_origin}); same top class: "
+                     f"{check.top_class_agreement:.0%}; max |diff| {check.max_abs_diff:.3g}{limit}")
+        lines += [f"    {detail}" for detail in check.details]
+    if report.report_file:
+        lines.append(f"  report: {report.report_file}")
+    lines.append("done" if report.passed else "verification FAILED: do not ship this artefact")
+    return "\n".join(lines)

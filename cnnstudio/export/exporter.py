@@ -1,0 +1,188 @@
+"""One export: load the source, write the artefact(s), verify each in a fresh process, report.
+
+The report (printed by the CLI) is also saved as JSON next to the artefact:
+OUT/verification.json for a SavedModel folder, OUT.verification.json for a file.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.errors import ExportError
+from cnnstudio.export import verify as checks
+from cnnstudio.export.inference import inference_model, input_spec
+from cnnstudio.export.sources import ModelSource, load_source
+from cnnstudio.fileio import write_json_atomic, write_text_atomic
+
+FORMATS = ("savedmodel", "keras", "tflite", "onnx", "python")
+UNTRAINED_FORMATS = ("keras", "python")
+SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx"}
+
+
+@dataclass
+class ExportReport:
+    format: str
+    source: dict[str, Any]
+    artefacts: list[str]
+    checks: list[checks.Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    report_file: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "source": self.source, "artefacts": self.artefacts,
+                "verification": [c.to_dict() for c in self.checks], "passed": self.passed,
+                "notes": self.notes, "seconds": round(self.seconds, 2)}
+
+
+def model_card(source: ModelSource, shape: tuple[int, int, int], dtype: str, fmt: str) -> dict[str, Any]:
+    from cnnstudio import __version__
+
+    return {
+        "format": fmt,
+        "input": {"shape": [None, *shape], "dtype": dtype, "layout": "NHWC",
+                  "description": "raw images, values 0-255; resizing and normalisation are inside the model"
+                  if dtype == "uint8" else "the architecture's input (no preprocessing inside)"},
+        "outputs": {"probabilities": "[N, classes] softmax", "class_index": "[N] int32",
+                    "class_name": "[N] string (SavedModel only)"},
+        "classes": list(source.class_names),
+        "preprocessing": dict(source.preprocessing),
+        "metrics": dict(source.metrics),
+        "source": source.describe(),
+        "trained": source.trained,
+        "dataset_folder": str(source.dataset_folder) if source.dataset_folder else None,
+        "cnnstudio_version": __version__,
+    }
+
+
+def _sidecar(out: Path, name: str) -> Path:
+    return out.with_name(f"{out.stem}.{name}")
+
+
+def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str | None = None,
+           log=None) -> ExportReport:
+    """Export `source_path` to `out` in `fmt` and verify it. Raises ExportError for user errors."""
+    started = time.monotonic()
+    if fmt not in FORMATS:
+        raise ExportError(f"--format must be one of {', '.join(FORMATS)}. Received: {fmt!r}")
+    out = Path(out)
+    say = log or (lambda message: None)
+    say(f"loading {source_path}")
+    source = load_source(source_path, checkpoint)
+    if not source.trained and fmt not in UNTRAINED_FORMATS:
+        raise ExportError(f"{source.path} is a project (an untrained architecture); it exports to "
+                          f"{' and '.join(UNTRAINED_FORMATS)} only. Export {fmt} from a run directory or a "
+                          ".keras file.")
+    if fmt in SUFFIXES and out.suffix != SUFFIXES[fmt]:
+        out = out.with_name(out.name + SUFFIXES[fmt]) if out.suffix == "" else out
+        if out.suffix != SUFFIXES[fmt]:
+            raise ExportError(f"-o {out}: a {fmt} export is a file ending in {SUFFIXES[fmt]}.")
+    report = ExportReport(fmt, source.describe(), [], notes=list(source.notes))
+    if fmt == "python":
+        _export_python(source, out, report)
+        report.seconds = time.monotonic() - started
+        return report
+    shape, dtype = input_spec(source.model)
+    resize = str(source.preprocessing.get("resize", "stretch"))
+    card = model_card(source, shape, dtype, fmt)
+    samples = checks.make_samples(shape, dtype, resize, source.dataset_folder)
+    if fmt == "keras":
+        say(f"writing {out}")
+        _save_keras(source.model, out)
+        write_json_atomic(_sidecar(out, "model_card.json"), card)
+        report.artefacts += [str(out), str(_sidecar(out, "model_card.json"))]
+        say("verifying in a fresh process")
+        report.checks.append(checks.verify("keras", out, source.model, samples, source.class_names))
+    else:
+        serving = inference_model(source.model, source.from_logits)
+        if fmt == "savedmodel":
+            _export_savedmodel(serving, source, shape, resize, out, card, samples, report, say)
+        elif fmt == "tflite":
+            _export_tflite(serving, source, shape, resize, out, card, samples, report, say)
+        else:
+            from cnnstudio.export.onnx_export import export_onnx
+
+            say(f"writing {out}")
+            export_onnx(serving, out)
+            _write_labels_and_card(out, source, card, report)
+            say("verifying with onnxruntime in a fresh process")
+            report.checks.append(checks.verify("onnx", out, serving, samples, source.class_names))
+    report.seconds = time.monotonic() - started
+    target = out / "verification.json" if fmt == "savedmodel" else _sidecar(out, "verification.json")
+    write_json_atomic(target, report.to_dict())
+    report.report_file = str(target)
+    return report
+
+
+def _write_labels_and_card(out: Path, source: ModelSource, card: dict[str, Any], report: ExportReport) -> None:
+    labels = _sidecar(out, "labels.txt")
+    write_text_atomic(labels, "".join(name + "\n" for name in source.class_names))
+    write_json_atomic(_sidecar(out, "model_card.json"), card)
+    report.artefacts += [str(out), str(labels), str(_sidecar(out, "model_card.json"))]
+
+
+def _save_keras(model: Any, out: Path) -> None:
+    import os
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(temporary)
+        os.replace(temporary, out)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def _export_savedmodel(serving, source, shape, resize, out, card, samples, report, say) -> None:
+    from cnnstudio.export.savedmodel import export_savedmodel
+
+    say(f"writing SavedModel {out}")
+    export_savedmodel(serving, source.class_names, shape, resize, out, card)
+    report.artefacts.append(str(out))
+    say("verifying with plain TensorFlow in a fresh process")
+    report.checks.append(checks.verify("savedmodel", out, serving, samples, source.class_names))
+
+
+def _export_tflite(serving, source, shape, resize, out, card, samples, report, say) -> None:
+    import shutil
+    import tempfile
+
+    from cnnstudio.export import tflite
+    from cnnstudio.export.savedmodel import export_savedmodel
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tflite-", dir=out.parent))
+    try:
+        say("writing an intermediate SavedModel")
+        saved = export_savedmodel(serving, source.class_names, shape, resize, staging / "savedmodel", card)
+        quantized = tflite.quantized_path(out)
+        say(f"converting to {out} and {quantized.name}")
+        tflite.convert(saved, out, quantize=False)
+        tflite.convert(saved, quantized, quantize=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _write_labels_and_card(out, source, card, report)
+    report.artefacts.append(str(quantized))
+    say("verifying with the TFLite interpreter in a fresh process")
+    report.checks.append(checks.verify("tflite", out, serving, samples, source.class_names))
+    report.checks.append(checks.verify("tflite", quantized, serving, samples, source.class_names, quantized=True))
+
+
+def _export_python(source: ModelSource, out: Path, report: ExportReport) -> None:
+    try:
+        from cnnstudio.export import python_source
+    except ImportError:
+        raise ExportError("Python source export is not available in this installation.") from None
+    function = getattr(python_source, "export_python", None) or getattr(python_source, "export", None)
+    if function is None:
+        raise ExportError("Python source export is not available in this installation.")
+    function(source, out)
+    report.artefacts.append(str(out))
