@@ -7,8 +7,8 @@ orientation) trains, and a file that fails anyway is skipped and reported, never
 How it runs: a Python generator yields one batch of indices at a time from a seeded
 permutation of the whole file list (a full shuffle, not a window; epoch e's order depends
 only on (seed, e)). Each index batch goes to a parallel map that returns the images: from
-the cache when present, else decoded (several batches at once: Pillow releases the GIL
-while decoding and resizing) and written to the cache. The cache is an in-memory array or a
+the cache when present, else decoded by a few threads (Pillow releases the GIL while
+decoding and resizing) and written to the cache. The cache is an in-memory array or a
 memory-mapped file in the user's cache folder; after the first epoch a batch costs one
 gather. Each new iteration over the dataset is the next epoch, starting at `epoch_offset`.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,7 @@ class _Store:
 class _Loader:
     """Turns a batch of file indices into (images, labels), skipping files that fail."""
 
-    def __init__(self, files, image_shape, resize, cache, skipped, epoch_offset):
+    def __init__(self, files, image_shape, resize, cache, skipped, epoch_offset, workers):
         self.paths = [str(path) for path, _label in files]
         self.labels = np.asarray([int(label) for _path, label in files], dtype=np.int32)
         self.shape = tuple(int(v) for v in image_shape)
@@ -79,6 +80,7 @@ class _Loader:
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
+        self.workers = workers or min(16, os.cpu_count() or 2)
         self.store = _Store(len(self.paths), self.shape, cache, self._key()) if cache else None
 
     def _key(self) -> str:
@@ -119,8 +121,13 @@ class _Loader:
         if cached.any():
             images[cached] = store.array[indices[cached]]
         todo = np.flatnonzero(ok & ~cached)
-        for position in todo:
-            image = self._decode(int(indices[position]))
+        if len(todo) > 1 and self.workers > 1:
+            # A short-lived pool per batch: no idle threads outlive the dataset.
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+                decoded = list(pool.map(self._decode, indices[todo].tolist()))
+        else:
+            decoded = [self._decode(int(i)) for i in indices[todo]]
+        for position, image in zip(todo, decoded, strict=True):
             if image is None:
                 ok[position] = False
                 continue
@@ -151,7 +158,8 @@ def build_dataset(
     drop_remainder: bool = False,
     skipped: list | None = None,
     epoch_offset: int = 0,
-    parallel_batches: int | None = None,
+    parallel_batches: int = 2,
+    workers: int | None = None,
 ) -> tf.data.Dataset:
     """A dataset of (uint8 images [B, H, W, C], int32 labels [B]).
 
@@ -160,13 +168,14 @@ def build_dataset(
     skipped: a list that receives (path, reason) for each file that fails to decode; such a
     file is left out of the batch (a batch can then be smaller) and of every later epoch.
     epoch_offset: the epoch number of the first iteration (a resumed run sees the same order).
-    parallel_batches: batches decoded at once (default: tf.data's autotuning).
+    parallel_batches, workers: batches decoded at once, and decoding threads per batch
+    (default: the CPU count; Pillow releases the GIL while it decodes and resizes).
     """
     if resize not in formats.RESIZE_POLICIES:
         raise ValueError(f"resize must be one of {formats.RESIZE_POLICIES}. Received: resize={resize!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size}")
-    loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset)
+    loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset, workers)
     height, width, channels = (int(v) for v in image_shape)
 
     def generate():
@@ -179,7 +188,7 @@ def build_dataset(
         return images, labels
 
     dataset = tf.data.Dataset.from_generator(generate, output_signature=tf.TensorSpec([None], tf.int64))
-    dataset = dataset.map(load, num_parallel_calls=parallel_batches or tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(load, num_parallel_calls=parallel_batches, deterministic=True)
     if drop_remainder:
         # A batch that lost a file to a decode failure is dropped too, keeping shapes static.
         dataset = dataset.filter(lambda images, _labels: tf.shape(images)[0] == batch_size)
