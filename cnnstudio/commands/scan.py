@@ -1,0 +1,87 @@
+"""`cnnstudio scan FOLDER [--json]`: what an image folder holds and what cannot be used."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cnnstudio.data.progress import TaskState
+from cnnstudio.data.scan import ScanResult, scan_folder
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="check an image folder: classes, counts, unusable files, duplicates",
+        description="Scan an image folder (one subfolder per class, or train/ val/ test/ each holding "
+        "class subfolders). Reports classes and counts, image sizes and modes, every file that "
+        "cannot be used with the reason, class imbalance and exact duplicates. Files are only read.",
+    )
+    parser.add_argument("folder", help="the image folder")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--verify", action="store_true", help="decode every image fully (slower, catches "
+                        "corruption inside files)")
+    parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scan cache")
+    parser.set_defaults(func=run)
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", desc="scanning", file=sys.stderr, leave=False)
+
+    def update(state: TaskState) -> None:
+        if bar.total != state.total:
+            bar.total = state.total
+        bar.n = state.done
+        bar.set_description(state.message or "scanning", refresh=False)
+        bar.refresh()
+
+    return bar, update
+
+
+def format_report(result: ScanResult) -> str:
+    report = result.to_json()
+    lines = [f"Folder: {report['folder']} ({'train/val/test folders' if result.layout == 'split' else 'one folder per class'})"]
+    lines.append(f"Usable images: {report['images']} in {len(report['classes'])} classes")
+    width = max([len(c["name"]) for c in report["classes"]] + [5])
+    for entry in report["classes"]:
+        lines.append(f"  {entry['name'].ljust(width)}  {entry['count']:>7}")
+    if "subsets" in report:
+        lines.append("Subsets: " + ", ".join(f"{k} {v}" for k, v in sorted(report["subsets"].items())))
+    if report["sizes"]:
+        lines.append("Sizes: " + ", ".join(f"{s['size']} ×{s['count']}" for s in report["sizes"][:5])
+                     + (" ..." if len(report["sizes"]) > 5 else ""))
+        lines.append("Modes: " + ", ".join(f"{k} ×{v}" for k, v in report["modes"].items())
+                     + "; formats: " + ", ".join(f"{k} ×{v}" for k, v in report["formats"].items()))
+    if report["unreadable"]:
+        lines.append(f"Cannot be used ({len(report['unreadable'])}, skipped; nothing was moved or deleted):")
+        lines.extend(f"  {u['path']}: {u['reason']}" for u in report["unreadable"])
+    if report["ignored"]:
+        lines.append(f"Ignored {report['ignored']} hidden or non-image file(s).")
+    for group in report["duplicates"][:10]:
+        lines.append("Duplicate: " + " = ".join(group))
+    if len(report["duplicates"]) > 10:
+        lines.append(f"... and {len(report['duplicates']) - 10} more duplicate groups")
+    for warning in report["warnings"]:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    bar, callback = (None, None) if args.json else _progress_bar()
+    try:
+        result = scan_folder(args.folder, verify=args.verify, progress=callback, use_cache=not args.no_cache)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(format_report(result))
+    problem = result.problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    return 0
