@@ -1,0 +1,82 @@
+"""Start the app: QApplication, theme, the main window; or render it to a PNG and exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")
+
+
+def _application():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("CNN Studio")
+        app.setOrganizationName("CNN Studio")
+        app.setApplicationDisplayName("CNN Studio")
+    from cnnstudio.gui import theme
+
+    theme.apply(app)
+    return app
+
+
+def create_window(project_path: str | None = None):
+    """The main window with PROJECT, else the bundled sample, else an empty project."""
+    from cnnstudio.gui import projects
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.project.file import load_project
+
+    _application()
+    if project_path:
+        path = Path(project_path)
+        if path.suffix == ".keras":
+            window = MainWindow()
+            window.import_keras(path)
+            return window
+        project = load_project(path)  # a bad file is a StudioError: the CLI prints it
+        window = MainWindow(project)
+        projects.add_recent(path)
+        return window
+    sample = projects.sample_project_path()
+    return MainWindow(load_project(sample) if sample else None)
+
+
+def screenshot(window, output: str | Path, section: str | None = None) -> Path:
+    from PySide6.QtWidgets import QApplication
+
+    if section:
+        window.show_section(section)
+    window.resize(1440, 900)
+    window.show()
+    window.resize(1440, 900)
+    for _ in range(3):
+        QApplication.processEvents()
+    if window.editor is not None:
+        window.editor.view.fit()
+    QApplication.processEvents()
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(target)):
+        from cnnstudio.errors import StudioError
+
+        raise StudioError(f"{target}: could not write the PNG (check the folder and the .png suffix).")
+    return target
+
+
+def run(project_path: str | None = None, screenshot_path: str | None = None, section: str | None = None) -> int:
+    app = _application()
+    window = create_window(project_path)
+    if screenshot_path:
+        window.ask_save = lambda: "discard"
+        screenshot(window, screenshot_path, section)
+        window.close()
+        return 0
+    window.restore_layout()
+    if section:
+        window.show_section(section)
+    window.show()
+    return app.exec()

@@ -1,0 +1,1 @@
+"""The Architecture section: a QGraphicsScene editor over the pure Graph."""

@@ -1,0 +1,331 @@
+"""Canvas items: layer cards, collapsed-block cards, ports and shape-labelled edges.
+
+Items only draw text prepared by the scene from the last analysis (nothing is computed in
+paint), and cache their rendering, so a 700-node graph pans and zooms smoothly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from cnnstudio.gui import theme
+
+NODE_SIZE = (200.0, 76.0)
+BLOCK_SIZE = (220.0, 96.0)
+PORT_RADIUS = 6.0
+
+
+@dataclass
+class CardText:
+    """What a card shows, prepared by the scene."""
+
+    title: str = ""
+    kind: str = ""  # layer type, or "block"
+    category: str = ""
+    summary: str = ""
+    footer: str = ""
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    frozen: bool = False
+    repeats: int = 0
+
+
+class Port(QGraphicsItem):
+    """A connection point: 'in' on the top edge, 'out' on the bottom edge."""
+
+    def __init__(self, parent: CardItem, direction: str):
+        super().__init__(parent)
+        self.card = parent
+        self.direction = direction
+        self.setAcceptHoverEvents(True)
+        self.setToolTip("Drag to another layer to connect" if direction == "out" else "Input")
+        self._hover = False
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_RADIUS + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        colours = theme.colours()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(colours.edge, 1.5))
+        painter.setBrush(theme.ACCENT if self._hover else colours.card)
+        r = PORT_RADIUS + (1.5 if self._hover else 0)
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self._hover = False
+        self.update()
+
+
+class CardItem(QGraphicsItem):
+    """Base of layer and block cards: a rounded card with ports and a badge."""
+
+    size = NODE_SIZE
+
+    def __init__(self, key: str):
+        super().__init__()
+        self.key = key
+        self.text = CardText()
+        self.edges: list[EdgeItem] = []
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        w, h = self.size
+        self.in_port = Port(self, "in")
+        self.in_port.setPos(w / 2, 0)
+        self.out_port = Port(self, "out")
+        self.out_port.setPos(w / 2, h)
+        self.setZValue(1)
+
+    def boundingRect(self) -> QRectF:
+        w, h = self.size
+        return QRectF(-4, -4, w + 8, h + 8)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        w, h = self.size
+        path.addRoundedRect(QRectF(0, 0, w, h), 8, 8)
+        return path
+
+    def set_text(self, text: CardText) -> None:
+        if text == self.text:
+            return
+        self.text = text
+        tips = [f"<b>{text.title}</b> — {text.kind}"]
+        tips += [f"<span style='color:#d64541'>● {m}</span>" for m in text.errors]
+        tips += [f"<span style='color:#c58a00'>● {m}</span>" for m in text.warnings]
+        self.setToolTip("<br>".join(tips))
+        self.update()
+
+    def itemChange(self, change, value):  # noqa: N802
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(2 if value else 1)
+        return super().itemChange(change, value)
+
+    # ---- drawing ----------------------------------------------------------------------
+    def _card_path(self) -> QPainterPath:
+        w, h = self.size
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, w, h), 8, 8)
+        return path
+
+    def _draw_frame(self, painter: QPainter, fill: QColor, border: QColor, width: float) -> None:
+        painter.setPen(QPen(border, width))
+        painter.setBrush(fill)
+        painter.drawPath(self._card_path())
+
+    def _draw_badge(self, painter: QPainter) -> None:
+        if not self.text.errors and not self.text.warnings:
+            return
+        colour = theme.ERROR if self.text.errors else theme.WARNING
+        w, _ = self.size
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawEllipse(QPointF(w - 2, 2), 9, 9)
+        painter.setPen(QColor("white"))
+        font = QFont(painter.font())
+        font.setBold(True)
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        painter.drawText(QRectF(w - 11, -7, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _lod(self, option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
+        return option.levelOfDetailFromTransform(painter.worldTransform())
+
+
+class NodeItem(CardItem):
+    """One layer: category strip, name, key parameters, output shape and parameter count."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        colours = theme.colours()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = self.isSelected()
+        border = theme.ACCENT if selected else colours.card_border
+        if self.text.errors:
+            border = theme.ERROR
+        self._draw_frame(painter, colours.card, border, 2.2 if selected else 1.0)
+        w, h = self.size
+        strip = QPainterPath()
+        strip.addRoundedRect(QRectF(0, 0, 7, h), 3.5, 3.5)
+        painter.fillPath(strip, theme.category_colour(self.text.category))
+        if self._lod(option, painter) < 0.35:  # far away: the card and its colour are enough
+            self._draw_badge(painter)
+            return
+        base = QFont(painter.font())
+        title = QFont(base)
+        title.setBold(True)
+        title.setPointSizeF(9.5)
+        small = QFont(base)
+        small.setPointSizeF(8)
+        painter.setFont(title)
+        painter.setPen(colours.text)
+        name_rect = QRectF(16, 6, w - 24, 20)
+        metrics = painter.fontMetrics()
+        type_width = min(90.0, float(metrics.horizontalAdvance(self.text.kind)) * 0.9 + 8)
+        painter.drawText(
+            name_rect.adjusted(0, 0, -type_width, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            metrics.elidedText(self.text.title, Qt.TextElideMode.ElideRight, int(name_rect.width() - type_width)),
+        )
+        painter.setFont(small)
+        painter.setPen(colours.muted)
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.text.kind)
+        body = QFont(base)
+        body.setPointSizeF(9)
+        painter.setFont(body)
+        painter.setPen(colours.text)
+        summary = self.text.summary or " "
+        painter.drawText(
+            QRectF(16, 27, w - 24, 20),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            painter.fontMetrics().elidedText(summary, Qt.TextElideMode.ElideRight, int(w - 24)),
+        )
+        painter.setFont(small)
+        painter.setPen(colours.muted)
+        footer = self.text.footer + ("  · frozen" if self.text.frozen else "")
+        painter.drawText(QRectF(16, 49, w - 24, 18), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, footer)
+        self._draw_badge(painter)
+
+
+class BlockItem(CardItem):
+    """A collapsed group: double border, repeats, input → output shape, params and MACs."""
+
+    size = BLOCK_SIZE
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        colours = theme.colours()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = self.isSelected()
+        border = theme.ACCENT if selected else theme.category_colour("Block")
+        if self.text.errors:
+            border = theme.ERROR
+        w, h = self.size
+        self._draw_frame(painter, colours.block, border, 2.0 if selected else 1.3)
+        inner = QPainterPath()
+        inner.addRoundedRect(QRectF(4, 4, w - 8, h - 8), 5, 5)
+        painter.setPen(QPen(border, 0.9))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(inner)
+        if self._lod(option, painter) < 0.35:
+            self._draw_badge(painter)
+            return
+        base = QFont(painter.font())
+        title = QFont(base)
+        title.setBold(True)
+        title.setPointSizeF(10)
+        painter.setFont(title)
+        painter.setPen(colours.text)
+        painter.drawText(QRectF(14, 9, w - 28, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(self.text.title, Qt.TextElideMode.ElideRight, int(w - 70)))
+        if self.text.repeats > 1:
+            painter.setPen(theme.ACCENT)
+            painter.drawText(QRectF(14, 9, w - 28, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             f"×{self.text.repeats}")
+        body = QFont(base)
+        body.setPointSizeF(9)
+        painter.setFont(body)
+        painter.setPen(colours.text)
+        painter.drawText(QRectF(14, 32, w - 28, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(self.text.summary, Qt.TextElideMode.ElideRight, int(w - 28)))
+        small = QFont(base)
+        small.setPointSizeF(8)
+        painter.setFont(small)
+        painter.setPen(colours.muted)
+        painter.drawText(QRectF(14, 54, w - 28, 32), Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                         self.text.footer)
+        self._draw_badge(painter)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A link drawn as a gentle vertical curve, labelled with the tensor shape it carries."""
+
+    def __init__(self, source: CardItem, target: CardItem):
+        super().__init__()
+        self.source = source
+        self.target = target
+        self.label = ""
+        self.setZValue(0)
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        source.edges.append(self)
+        target.edges.append(self)
+        self._hover = False
+        self.update_path()
+
+    def detach(self) -> None:
+        for card in (self.source, self.target):
+            if self in card.edges:
+                card.edges.remove(self)
+
+    def set_label(self, label: str, tooltip: str) -> None:
+        if label != self.label:
+            self.label = label
+            self.update()
+        self.setToolTip(tooltip)
+
+    def update_path(self) -> None:
+        start = self.source.out_port.scenePos()
+        end = self.target.in_port.scenePos()
+        path = QPainterPath(start)
+        bend = max(30.0, abs(end.y() - start.y()) * 0.45)
+        path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
+        self.prepareGeometryChange()
+        self.setPath(path)
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-60, -10, 60, 10)
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        colours = theme.colours()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = theme.ACCENT if self._hover else colours.edge
+        painter.setPen(QPen(colour, 2.0 if self._hover else 1.4))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        end = self.path().pointAtPercent(1.0)
+        arrow = QPainterPath(end)
+        arrow.lineTo(end + QPointF(-4.5, -8))
+        arrow.lineTo(end + QPointF(4.5, -8))
+        arrow.closeSubpath()
+        painter.fillPath(arrow, QBrush(colour))
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) > 0.55:
+            mid = self.path().pointAtPercent(0.5)
+            font = QFont(painter.font())
+            font.setPointSizeF(7.5)
+            painter.setFont(font)
+            width = painter.fontMetrics().horizontalAdvance(self.label) + 10
+            rect = QRectF(mid.x() - width / 2, mid.y() - 8, width, 16)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colours.canvas)
+            painter.drawRoundedRect(rect, 7, 7)
+            painter.setPen(colours.muted)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self._hover = False
+        self.update()

@@ -1,0 +1,405 @@
+"""The editor scene: mirrors a Graph (via its change events) and its latest Analysis.
+
+The scene never edits the graph by itself; gestures build commands from
+cnnstudio.graph.commands and hand them to `push` (the editor's undo stack). Collapsed
+groups are view state: their members are hidden behind one BlockItem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from cnnstudio.errors import StudioError
+from cnnstudio.graph import catalogue
+from cnnstudio.graph import commands as cmd
+from cnnstudio.graph.analysis import Analysis, analyze, human_bytes, human_count
+from cnnstudio.graph.catalogue import format_shape
+from cnnstudio.graph.layout import layered_layout
+from cnnstudio.graph.model import Graph, GraphChange
+from cnnstudio.gui import theme
+from cnnstudio.gui.editor.gestures import Gesture, MoveGesture, NewLinkGesture
+from cnnstudio.gui.editor.items import (
+    BLOCK_SIZE,
+    NODE_SIZE,
+    BlockItem,
+    CardItem,
+    CardText,
+    EdgeItem,
+    NodeItem,
+    Port,
+)
+
+BLOCK_PREFIX = "block:"
+STRUCTURAL = {"add", "remove", "inputs", "group", "rename", "reset", "outputs"}
+
+
+class EditorScene(QGraphicsScene):
+    analysed = Signal(object)  # Analysis, after every refresh
+    problem = Signal(str)  # a refused gesture, for the status bar
+
+    def __init__(self, graph: Graph, push: Callable[[cmd.Command], None], parent=None):
+        super().__init__(parent)
+        self.graph = graph
+        self.push = push
+        self.analysis: Analysis = analyze(graph)
+        self.collapsed: set[str] = set()
+        self.cards: dict[str, CardItem] = {}
+        self.edges: list[EdgeItem] = []
+        self.gesture: Gesture | None = None
+        self._structure_dirty = True
+        self._analysis_dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.flush)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        graph.subscribe(self._on_change)
+        self.rebuild()
+
+    # ---- graph events -----------------------------------------------------------------
+    def detach(self) -> None:
+        self.graph.unsubscribe(self._on_change)
+        self._timer.stop()
+
+    def _on_change(self, change: GraphChange) -> None:
+        if change.kind == "position":
+            for name in change.names:
+                card = self.cards.get(name)
+                position = self.graph[name].position if name in self.graph else None
+                if card is not None and position is not None:
+                    card.setPos(QPointF(*position))
+            return
+        if change.kind in STRUCTURAL:
+            self._structure_dirty = True
+        self._analysis_dirty = True
+        self._timer.start()
+
+    def flush(self) -> None:
+        """Apply pending changes now: structure, then analysis and card texts."""
+        self._timer.stop()
+        if self._structure_dirty:
+            self.rebuild()
+        elif self._analysis_dirty:
+            self.refresh_analysis()
+
+    # ---- visibility ---------------------------------------------------------------------
+    def representative(self, name: str) -> str:
+        """The card showing node `name`: itself, or its outermost collapsed group."""
+        group = self.graph[name].group
+        if group and self.collapsed:
+            parts = group.split("/")
+            for i in range(1, len(parts) + 1):
+                path = "/".join(parts[:i])
+                if path in self.collapsed:
+                    return BLOCK_PREFIX + path
+        return name
+
+    def visible_edges(self) -> list[tuple[str, str]]:
+        pairs: dict[tuple[str, str], None] = {}
+        for node in self.graph:
+            target = self.representative(node.name)
+            for source in node.inputs:
+                if source in self.graph:
+                    start = self.representative(source)
+                    if start != target:
+                        pairs[(start, target)] = None
+        return list(pairs)
+
+    def visible_keys(self) -> list[str]:
+        return list(dict.fromkeys(self.representative(n) for n in self.graph.names))
+
+    # ---- building -----------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Re-create cards and edges to match the graph (structure changed)."""
+        self._structure_dirty = False
+        self.collapsed = {g for g in self.collapsed if self.graph.members(g)}
+        keys = self.visible_keys()
+        wanted = set(keys)
+        selected = {k for k, c in self.cards.items() if c.isSelected()}
+        for edge in self.edges:
+            edge.detach()
+            self.removeItem(edge)
+        self.edges = []
+        for key in list(self.cards):
+            if key not in wanted:
+                self.removeItem(self.cards.pop(key))
+        unplaced = []
+        for key in keys:
+            card = self.cards.get(key)
+            if card is None:
+                card = BlockItem(key) if key.startswith(BLOCK_PREFIX) else NodeItem(key)
+                self.cards[key] = card
+                self.addItem(card)
+                position = self._stored_position(key)
+                if position is None:
+                    unplaced.append(key)
+                else:
+                    card.setPos(QPointF(*position))
+            card.setSelected(key in selected)
+        for source, target in self.visible_edges():
+            edge = EdgeItem(self.cards[source], self.cards[target])
+            self.addItem(edge)
+            self.edges.append(edge)
+        if unplaced:
+            self._place(unplaced)
+        self.fit_scene_rect()
+        self.refresh_analysis()
+
+    def fit_scene_rect(self) -> None:
+        """Keep the scrollable area around the cards (the default only ever grows)."""
+        rect = self.itemsBoundingRect()
+        self.setSceneRect(rect.adjusted(-400, -300, 400, 300))
+
+    def _stored_position(self, key: str) -> tuple[float, float] | None:
+        if key.startswith(BLOCK_PREFIX):
+            members = [self.graph[m].position for m in self.graph.members(key[len(BLOCK_PREFIX):])]
+            known = [p for p in members if p is not None]
+            if not known:
+                return None
+            return min(p[0] for p in known), min(p[1] for p in known)
+        return self.graph[key].position
+
+    def _place(self, keys: list[str]) -> None:
+        """Put new cards under their first placed parent, or lay everything out."""
+        placed = len(self.cards) - len(keys)
+        if placed == 0 or len(keys) > 3:
+            self.auto_layout(record=False)
+            return
+        parents = {t: s for s, t in reversed(self.visible_edges())}
+        for key in keys:
+            parent = self.cards.get(parents.get(key, ""))
+            if parent is not None and parent.key not in keys:
+                pos = parent.pos() + QPointF(0, NODE_SIZE[1] + 44)
+            else:
+                rect = self.itemsBoundingRect()
+                pos = QPointF(rect.left(), rect.bottom() + 40)
+            self.cards[key].setPos(pos)
+            self._store(key, pos)
+
+    def _store(self, key: str, pos: QPointF) -> None:
+        """Record a card position in the graph without an undo step (placement, not an edit)."""
+        point = (round(pos.x(), 1), round(pos.y(), 1))
+        names = self.graph.members(key[len(BLOCK_PREFIX):]) if key.startswith(BLOCK_PREFIX) else [key]
+        for name in names:
+            self.graph[name].position = point  # silent: the card is already there
+
+    def layout_positions(self) -> dict[str, tuple[float, float]]:
+        sizes = {k: BLOCK_SIZE if k.startswith(BLOCK_PREFIX) else NODE_SIZE for k in self.visible_keys()}
+        return layered_layout(self.visible_keys(), self.visible_edges(), sizes)
+
+    def auto_layout(self, record: bool = True) -> None:
+        """Lay the visible cards out top to bottom; `record` makes it one undo step."""
+        positions = self.layout_positions()
+        if record:
+            moves: dict[str, tuple[float, float] | None] = {}
+            for key, point in positions.items():
+                names = self.graph.members(key[len(BLOCK_PREFIX):]) if key.startswith(BLOCK_PREFIX) else [key]
+                for name in names:
+                    moves[name] = point
+            self.push(cmd.MoveNodes(moves, label="Auto layout"))
+        for key, point in positions.items():
+            self.cards[key].setPos(QPointF(*point))
+            self._store(key, QPointF(*point))
+        self.fit_scene_rect()
+
+    # ---- analysis -----------------------------------------------------------------------
+    def refresh_analysis(self) -> None:
+        self._analysis_dirty = False
+        self.analysis = analyze(self.graph)
+        diagnostics: dict[str | None, list] = {}
+        for diagnostic in self.analysis.diagnostics:
+            diagnostics.setdefault(diagnostic.node, []).append(diagnostic)
+        for key, card in self.cards.items():
+            if key.startswith(BLOCK_PREFIX):
+                card.set_text(self._block_text(key[len(BLOCK_PREFIX):], diagnostics))
+            else:
+                card.set_text(self._node_text(key, diagnostics.get(key, [])))
+        for edge in self.edges:
+            self._label_edge(edge)
+        self.analysed.emit(self.analysis)
+
+    def _node_text(self, name: str, problems: list) -> CardText:
+        node = self.graph[name]
+        layer = catalogue.get(node.type)
+        result = self.analysis.nodes.get(name)
+        try:
+            summary = layer.summary(result.params if result and result.params is not None else node.params)
+        except Exception:  # a half-typed value: the diagnostic says what is wrong
+            summary = ""
+        if result is not None and result.output_shape is not None:
+            footer = f"{format_shape(result.output_shape)}   ·   {human_count(result.param_count)} params"
+        else:
+            footer = "shape unknown"
+        return CardText(
+            title=name,
+            kind=layer.name,
+            category=layer.category,
+            summary=summary,
+            footer=footer,
+            errors=[d.message for d in problems if d.severity == "error"],
+            warnings=[d.message for d in problems if d.severity == "warning"],
+            frozen=not node.trainable,
+        )
+
+    def _block_text(self, group: str, diagnostics: dict) -> CardText:
+        members = self.graph.members(group)
+        summary = self.analysis.block_summary(self.graph, members)
+        children = {m_group[len(group) + 1:].split("/")[0] for m in members
+                    if (m_group := self.graph[m].group).startswith(group + "/")}
+        ins = ", ".join(format_shape(s) for s in summary["inputs"][:2]) or "—"
+        outs = ", ".join(format_shape(s) for s in summary["outputs"][:2]) or "—"
+        errors = [d.message for m in members for d in diagnostics.get(m, []) if d.severity == "error"]
+        warnings = [d.message for m in members for d in diagnostics.get(m, []) if d.severity == "warning"]
+        return CardText(
+            title=group.rsplit("/", 1)[-1],
+            kind="block",
+            category="Block",
+            summary=f"{ins}  →  {outs}",
+            footer=f"{human_count(summary['params'])} params · {human_count(summary['macs'])} MACs · "
+            f"{len(members)} layers",
+            errors=errors[:5],
+            warnings=warnings[:5],
+            repeats=len(children),
+        )
+
+    def _label_edge(self, edge: EdgeItem) -> None:
+        source = edge.source.key
+        if source.startswith(BLOCK_PREFIX):
+            summary = self.analysis.block_summary(self.graph, self.graph.members(source[len(BLOCK_PREFIX):]))
+            shape = summary["outputs"][0] if summary["outputs"] else None
+        else:
+            result = self.analysis.nodes.get(source)
+            shape = result.output_shape if result else None
+        if shape is None:
+            edge.set_label("", "")
+            return
+        elements = 1
+        for d in shape:
+            elements = elements * d if d is not None and elements is not None else None
+        memory = human_bytes(None if elements is None else elements * 4)
+        edge.set_label(format_shape(shape), f"{format_shape(shape)} — {memory} per image")
+
+    # ---- collapse / expand ----------------------------------------------------------------
+    def set_collapsed(self, groups: set[str], relayout: bool = True) -> None:
+        self.collapsed = {g for g in groups if self.graph.members(g)}
+        for key in [k for k in self.cards]:  # cards change kind, re-create them all
+            self.removeItem(self.cards.pop(key))
+        self.rebuild()
+        if relayout:
+            self.auto_layout(record=False)
+
+    def collapse(self, group: str) -> None:
+        self.set_collapsed(self.collapsed | {group})
+
+    def expand(self, group: str) -> None:
+        inner = {g for g in self.collapsed if g != group and not g.startswith(group + "/")}
+        # Expanding a stage shows its blocks collapsed, so a big network opens level by level.
+        children = {g for g in self.graph.groups() if g.startswith(group + "/") and g.count("/") == group.count("/") + 1}
+        self.set_collapsed(inner | children)
+
+    def collapse_level(self, depth: int) -> None:
+        """Collapse every group at path depth `depth` (1 = stages) — the zoo/import default."""
+        self.set_collapsed({g for g in self.graph.groups() if g.count("/") == depth - 1})
+
+    # ---- selection ------------------------------------------------------------------------
+    def selected_keys(self) -> list[str]:
+        return [k for k, c in self.cards.items() if c.isSelected()]
+
+    def selected_names(self) -> list[str]:
+        """Selected node names, with collapsed blocks expanded to their members."""
+        names: list[str] = []
+        for key in self.selected_keys():
+            if key.startswith(BLOCK_PREFIX):
+                names += self.graph.members(key[len(BLOCK_PREFIX):])
+            else:
+                names.append(key)
+        return names
+
+    def select(self, names: list[str]) -> None:
+        keys = {self.representative(n) for n in names if n in self.graph}
+        self.blockSignals(True)
+        self.clearSelection()
+        self.blockSignals(False)
+        for key in keys:
+            self.cards[key].setSelected(True)
+
+    # ---- gestures -------------------------------------------------------------------------
+    def card_at(self, point: QPointF) -> CardItem | None:
+        for item in self.items(point):
+            if isinstance(item, CardItem):
+                return item
+            if isinstance(item, Port):
+                return item.card
+        return None
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            item = self.itemAt(event.scenePos(), self.views()[0].transform()) if self.views() else None
+            if isinstance(item, Port) and item.direction == "out":
+                self.gesture = NewLinkGesture(self, item.card, event.scenePos())
+                event.accept()
+                return
+            if isinstance(item, CardItem):
+                self.gesture = MoveGesture(self)
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if isinstance(self.gesture, NewLinkGesture):
+            self.gesture.move(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        gesture, self.gesture = self.gesture, None
+        if isinstance(gesture, NewLinkGesture):
+            gesture.finish(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if gesture is not None:
+            gesture.finish(event.scenePos())
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        card = self.card_at(event.scenePos())
+        if card is not None and card.key.startswith(BLOCK_PREFIX):
+            self.expand(card.key[len(BLOCK_PREFIX):])
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def run(self, make: Callable[[], cmd.Command]) -> bool:
+        """Build and push a command; a refused edit becomes a status message, not a traceback."""
+        try:
+            self.push(make())
+        except StudioError as exc:
+            self.problem.emit(str(exc))
+            return False
+        return True
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        colours = theme.colours()
+        painter.fillRect(rect, colours.canvas)
+        scale = painter.worldTransform().m11()
+        if scale < 0.45:
+            return  # a dense grid at low zoom is noise and costs paint time
+        step = 24
+        painter.setPen(QPen(colours.grid, 1.0))
+        left = int(rect.left()) - int(rect.left()) % step
+        top = int(rect.top()) - int(rect.top()) % step
+        lines = []
+        from PySide6.QtCore import QLineF
+
+        x = left
+        while x < rect.right():
+            lines.append(QLineF(x, rect.top(), x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            lines.append(QLineF(rect.left(), y, rect.right(), y))
+            y += step
+        painter.drawLines(lines)

@@ -1,0 +1,449 @@
+"""The main window: sections rail, menus, status totals, and the project's life cycle."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.errors import StudioError
+from cnnstudio.graph.analysis import Analysis, human_bytes, human_count, training_memory
+from cnnstudio.gui import projects
+from cnnstudio.gui.editor.editor import ArchitectureEditor
+from cnnstudio.gui.sections import ICONS, SECTIONS
+from cnnstudio.project.file import Project, load_project, save_project
+
+AUTOSAVE_MS = 15_000
+PROJECT_FILTER = "CNN Studio projects (*.cnnproj *.json)"
+
+
+class RecoveryBar(QFrame):
+    """Offers the recovery copy a crash left behind (not modal: the window stays usable)."""
+
+    restore = Signal()
+    discard = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent, objectName="RecoveryBar")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 6, 4)
+        self.label = QLabel()
+        self.restore_button = QPushButton("Restore")
+        self.discard_button = QPushButton("Discard")
+        self.restore_button.clicked.connect(self.restore)
+        self.discard_button.clicked.connect(self.discard)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.restore_button)
+        row.addWidget(self.discard_button)
+        self.hide()
+
+
+class MainWindow(QMainWindow):
+    project_changed = Signal(object)
+
+    def __init__(self, project: Project | None = None):
+        super().__init__()
+        self.setWindowTitle("CNN Studio")
+        self.resize(1440, 900)
+        self.setAcceptDrops(True)
+        self.project: Project = project or projects.empty_project()
+        self.editor: ArchitectureEditor | None = None
+        self.import_process: QProcess | None = None
+        self.ask_save = self._ask_save  # replaced in tests
+        self.architecture_host = QWidget()
+        QVBoxLayout(self.architecture_host).setContentsMargins(0, 0, 0, 0)
+
+        self.rail = QListWidget(objectName="SectionRail")
+        self.rail.setFixedWidth(132)
+        self.stack = QStackedWidget()
+        self.recovery_bar = RecoveryBar()
+        self.recovery_bar.restore.connect(self.restore_recovery)
+        self.recovery_bar.discard.connect(self.discard_recovery)
+        self.sections: dict[str, QWidget] = {}
+        for name, factory in SECTIONS.items():
+            self.sections[name] = factory(self)
+            self.stack.addWidget(self.sections[name])
+            item = QListWidgetItem(f"{ICONS.get(name, '•')}  {name}")
+            item.setToolTip(name)
+            self.rail.addItem(item)
+        self.rail.currentRowChanged.connect(self.stack.setCurrentIndex)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.recovery_bar)
+        column.addWidget(self.stack)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.rail)
+        row.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+        self._status_bar()
+        self._menus()
+        self.autosave = QTimer(self)
+        self.autosave.setInterval(AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.write_recovery)
+        self.autosave.start()
+        self.set_project(self.project)
+        self.rail.setCurrentRow(0)
+
+    def restore_layout(self) -> None:
+        """Window size and place from the last session (not for screenshots: those are fixed)."""
+        geometry = projects.settings().value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    # ---- layout pieces ----------------------------------------------------------------------
+    def _status_bar(self) -> None:
+        bar = self.statusBar()
+        self.totals = {key: QLabel() for key in ("params", "macs", "memory", "training", "problems")}
+        tips = {
+            "params": "Trainable + frozen weights and biases.",
+            "macs": "Multiply-adds for one image (FLOPs ≈ 2 × MACs).",
+            "memory": "Activations produced for one image, all layers (float32).",
+            "training": "Rough memory to train one step: weights, gradients, optimizer slots and "
+            "activations kept for the backward pass (×2).",
+        }
+        for key, label in self.totals.items():
+            label.setToolTip(tips.get(key, ""))
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 65536)
+        self.batch.setPrefix("batch ")
+        self.batch.setToolTip("Batch size for the training-memory estimate (the project's training setting).")
+        self.batch.valueChanged.connect(lambda _: self.update_totals())
+        for key in ("params", "macs", "memory"):
+            bar.addPermanentWidget(self.totals[key])
+        bar.addPermanentWidget(self.batch)
+        bar.addPermanentWidget(self.totals["training"])
+        bar.addPermanentWidget(self.totals["problems"])
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _on_editor(self, method: str, *args):
+        return lambda: getattr(self.editor, method)(*args) if self.editor is not None else None
+
+    def _menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self._action(menu, "&New", self.new_project, QKeySequence.StandardKey.New, "Start an empty project.")
+        self._action(menu, "New from &zoo…", self.new_from_zoo, "Ctrl+Shift+N", "Start from a classic architecture.")
+        self._action(menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action(menu, "&Import .keras model…", self.import_dialog, "Ctrl+I",
+                     "Turn a Keras model into an editable architecture.")
+        menu.addSeparator()
+        self._action(menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action(menu, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self._action(menu, "Export layer &table (CSV)…", self._on_editor("export_table"))
+        menu.addSeparator()
+        self._action(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(menu, "&Undo", self._on_editor("undo"), QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(menu, "&Redo", self._on_editor("redo"), QKeySequence.StandardKey.Redo)
+        menu.addSeparator()
+        self._action(menu, "Cu&t", self._on_editor("cut_selected"), QKeySequence.StandardKey.Cut)
+        self._action(menu, "&Copy", self._on_editor("copy_selected"), QKeySequence.StandardKey.Copy)
+        self._action(menu, "&Paste", self._on_editor("paste"), QKeySequence.StandardKey.Paste)
+        self._action(menu, "D&uplicate", self._on_editor("duplicate"), "Ctrl+D")
+        self._action(menu, "&Delete", self._on_editor("delete_selected"), QKeySequence.StandardKey.Delete)
+        self._action(menu, "Select &all", lambda: [c.setSelected(True) for c in self.editor.scene.cards.values()],
+                     QKeySequence.StandardKey.SelectAll)
+        menu.addSeparator()
+        self._action(menu, "&Group into block…", self._on_editor("group_selected"), "Ctrl+G")
+        self._action(menu, "U&ngroup", self._on_editor("ungroup"), "Ctrl+Shift+G")
+        self._action(menu, "Freeze", self._on_editor("set_trainable_selected", False),
+                     tip="Keep the selected layers' weights fixed during training.")
+        self._action(menu, "Unfreeze", self._on_editor("set_trainable_selected", True))
+
+        menu = self.menuBar().addMenu("&View")
+        self._action(menu, "Zoom &in", lambda: self.editor.view.zoom(1.25), QKeySequence.StandardKey.ZoomIn)
+        self._action(menu, "Zoom &out", lambda: self.editor.view.zoom(0.8), QKeySequence.StandardKey.ZoomOut)
+        self._action(menu, "&Fit to view", lambda: self.editor.view.fit(), tip="Also: F on the canvas.")
+        self._action(menu, "Auto &layout", self._on_editor("auto_layout"), "Ctrl+L")
+        menu.addSeparator()
+        self._action(menu, "&Collapse block", self._on_editor("collapse_selected"), "Ctrl+[")
+        self._action(menu, "&Expand block", self._on_editor("expand_selected"), "Ctrl+]")
+        self._action(menu, "Collapse all stages", self._on_editor("collapse_all"))
+        self._action(menu, "Expand everything", self._on_editor("expand_all"))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in projects.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda *_, p=path: self.open_path(Path(p)))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+
+    # ---- project life cycle -----------------------------------------------------------------------
+    def set_project(self, project: Project, dirty: bool = False) -> None:
+        if self.editor is not None:
+            self.editor.detach()
+            self.editor.setParent(None)
+            self.editor.deleteLater()
+        self.project = project
+        self.editor = ArchitectureEditor(project.graph)
+        self.architecture_host.layout().addWidget(self.editor)
+        self.editor.analysed.connect(lambda a: self.update_totals(a))
+        self.editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.editor.dirty_changed.connect(lambda _: self._update_title())
+        self.undo_action.setEnabled(True)
+        if dirty:
+            self.editor.undo_stack.resetClean()
+            self._forced_dirty = True
+        else:
+            self._forced_dirty = False
+        self.batch.blockSignals(True)
+        self.batch.setValue(int(project.training.get("batch_size", 32)))
+        self.batch.blockSignals(False)
+        self.update_totals(self.editor.scene.analysis)
+        self._update_title()
+        QTimer.singleShot(0, self.editor.view.fit)
+        self.project_changed.emit(project)
+        self.check_recovery()
+
+    @property
+    def dirty(self) -> bool:
+        return self._forced_dirty or (self.editor is not None and not self.editor.undo_stack.isClean())
+
+    def _update_title(self) -> None:
+        name = self.project.path.name if self.project.path else self.project.name
+        self.setWindowTitle(f"{name}{' •' if self.dirty else ''} — CNN Studio")
+        self.setWindowModified(self.dirty)
+
+    def update_totals(self, analysis: Analysis | None = None) -> None:
+        if analysis is None:
+            analysis = self.editor.scene.analysis if self.editor else None
+        if analysis is None:
+            return
+        self.totals["params"].setText(f"Params <b>{human_count(analysis.total_params)}</b>")
+        self.totals["macs"].setText(f"MACs <b>{human_count(analysis.macs)}</b>")
+        self.totals["memory"].setText(f"Activations <b>{human_bytes(analysis.activation_bytes)}</b>/image")
+        optimizer = str(self.project.training.get("optimizer", "adam"))
+        estimate = training_memory(analysis, self.batch.value(), optimizer)
+        self.totals["training"].setText(f"Training ≈ <b>{human_bytes(estimate['total'])}</b>")
+        errors, warnings = len(analysis.errors), len(analysis.warnings)
+        if errors:
+            text = f"<span style='color:#d64541'>● {errors} error{'s' if errors > 1 else ''}</span>"
+        elif warnings:
+            text = f"<span style='color:#c58a00'>● {warnings} warning{'s' if warnings > 1 else ''}</span>"
+        else:
+            text = "<span style='color:#2f9e5f'>● valid</span>"
+        self.totals["problems"].setText(text)
+
+    def _ask_save(self) -> str:
+        """'save', 'discard' or 'cancel' for unsaved changes."""
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.project.name}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
+            answer, "cancel")
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current project."""
+        if not self.dirty:
+            return True
+        answer = self.ask_save()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_project(self) -> None:
+        if self.maybe_save():
+            projects.drop_recovery(self.project.path)
+            self.set_project(projects.empty_project())
+
+    def new_from_zoo(self) -> None:
+        from cnnstudio.gui.zoo_dialog import ZooDialog
+
+        dialog = ZooDialog(self)
+        if dialog.exec() and dialog.graph is not None and self.maybe_save():
+            self.set_project(Project(graph=dialog.graph, name=dialog.graph.name), dirty=True)
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER + ";;Keras models (*.keras)")
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        if path.suffix == ".keras":
+            self.import_keras(path)
+            return True
+        if not self.maybe_save():
+            return False
+        try:
+            project = load_project(path)
+        except StudioError as exc:
+            QMessageBox.warning(self, "Cannot open project", str(exc))
+            return False
+        self.set_project(project)
+        projects.add_recent(path)
+        return True
+
+    def save(self) -> bool:
+        if self.project.path is None:
+            return self.save_as()
+        return self._save_to(self.project.path)
+
+    def save_as(self, path: Path | None = None) -> bool:
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save project", f"{self.project.name}.cnnproj", PROJECT_FILTER)
+            if not chosen:
+                return False
+            path = Path(chosen)
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        old = self.project.path
+        try:
+            save_project(self.project, path)
+        except (StudioError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot save", f"{path}: {exc}")
+            return False
+        projects.drop_recovery(old)
+        projects.drop_recovery(path)
+        projects.add_recent(path)
+        self._forced_dirty = False
+        self.editor.undo_stack.setClean()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    # ---- recovery ----------------------------------------------------------------------------------
+    def write_recovery(self) -> None:
+        if self.dirty:
+            try:
+                projects.write_recovery(self.project)
+            except OSError as exc:
+                self.statusBar().showMessage(f"Could not write the recovery copy: {exc}", 8000)
+
+    def check_recovery(self) -> None:
+        found = projects.pending_recovery(self.project.path)
+        if found is None:
+            self.recovery_bar.hide()
+            return
+        self._recovery = found
+        self.recovery_bar.label.setText(
+            "CNN Studio did not close cleanly: a recovery copy of "
+            f"<b>{self.project.path.name if self.project.path else 'the untitled project'}</b> with unsaved "
+            "changes was found.")
+        self.recovery_bar.show()
+
+    def restore_recovery(self) -> None:
+        try:
+            recovered = load_project(self._recovery)
+        except StudioError as exc:
+            QMessageBox.warning(self, "Cannot restore", str(exc))
+            return
+        recovered.path = self.project.path
+        self.recovery_bar.hide()
+        self.set_project(recovered, dirty=True)
+        self.recovery_bar.hide()
+
+    def discard_recovery(self) -> None:
+        projects.drop_recovery(self.project.path)
+        self.recovery_bar.hide()
+
+    # ---- .keras import (in a helper process: TensorFlow never loads in the window) -----------------
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import Keras model", "", "Keras models (*.keras)")
+        if path:
+            self.import_keras(Path(path))
+
+    def import_keras(self, path: Path) -> None:
+        if self.import_process is not None:
+            self.statusBar().showMessage("An import is already running.", 5000)
+            return
+        if not self.maybe_save():
+            return
+        output = Path(tempfile.mkdtemp(prefix="cnnstudio-import-")) / f"{path.stem}.cnnproj"
+        command = projects.import_command(path, output)
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.finished.connect(lambda code, _status: self._import_done(process, code, path, output))
+        self.import_process = process
+        self.statusBar().showMessage(f"Importing {path.name}…")
+        process.start(command[0], command[1:])
+
+    def _import_done(self, process: QProcess, code: int, source: Path, output: Path) -> None:
+        log = bytes(process.readAll().data()).decode(errors="replace").strip()
+        self.import_process = None
+        process.deleteLater()
+        if code != 0 or not output.exists():
+            message = log.splitlines()[-1] if log else "the importer is not available in this installation"
+            QMessageBox.warning(self, "Cannot import", f"{source.name}: {message.removeprefix('error: ')}")
+            return
+        try:
+            project = load_project(output)
+        except StudioError as exc:
+            QMessageBox.warning(self, "Cannot import", str(exc))
+            return
+        project.path = None
+        project.name = source.stem
+        for node in project.graph:
+            node.position = None  # lay the imported graph out afresh
+        self.set_project(project, dirty=True)
+        self.statusBar().showMessage(f"Imported {source.name}", 5000)
+
+    # ---- window events -----------------------------------------------------------------------------
+    def show_section(self, name: str) -> None:
+        names = list(SECTIONS)
+        if name not in names:
+            raise StudioError(f"Unknown section {name!r}: choose one of {', '.join(names)}.")
+        self.rail.setCurrentRow(names.index(name))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls and Path(urls[0].toLocalFile()).suffix in (".cnnproj", ".json", ".keras"):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = Path(event.mimeData().urls()[0].toLocalFile())
+        event.acceptProposedAction()
+        QTimer.singleShot(0, lambda: self.open_path(path))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_save():
+            event.ignore()
+            return
+        projects.settings().setValue("window/geometry", self.saveGeometry())
+        projects.drop_recovery(self.project.path)
+        self.autosave.stop()
+        if self.import_process is not None:
+            self.import_process.kill()
+            self.import_process.waitForFinished(2000)
+        if self.editor is not None:
+            self.editor.detach()
+        event.accept()
