@@ -14,7 +14,15 @@ import pytest
 from cnnstudio.training.checkpoints import slot_path
 from cnnstudio.training.process import WorkerProcess
 from tests.training.fixtures import tiny_project
-from tests.training.helpers import ENV, REPO, final_weights, metrics_epochs, run_status, run_worker, write_job
+from tests.training.helpers import (
+    ENV,
+    REPO,
+    final_weights,
+    metrics_epochs,
+    run_status,
+    run_worker,
+    write_job,
+)
 
 EPOCHS = 6
 
@@ -66,29 +74,33 @@ def test_graceful_stop_mid_epoch_then_resume_matches(reference, tmp_path):
 
 
 def test_sigkill_at_random_moments_then_resume_matches(reference, tmp_path):
+    """Kill after a random number of events plus a random few milliseconds: inside steps, during
+    evaluation, during checkpoint writes and between a checkpoint and metrics.csv."""
     project, reference_dir = reference
     run_dir = tmp_path / "run"
     rng = random.Random(1234)
     mode = "train"
-    kills = 0
-    for _ in range(5):
+    kills = []
+    for _ in range(8):
         worker = WorkerProcess(write_job(tmp_path, project, run_dir, mode=mode), env=ENV, cwd=REPO,
                                stderr=subprocess.DEVNULL)
         mode = "resume"
-        finished = False
+        after, delay = rng.randint(1, 10), rng.uniform(0.0, 0.03)
+        seen = 0
         try:
             for event in worker.events():
-                if event["event"] == "started":
-                    time.sleep(rng.uniform(0.0, 0.25))  # lands in steps, epoch ends, checkpoint writes
+                seen += event["event"] != "started"
+                if seen >= after:
+                    time.sleep(delay)
                     os.kill(worker.pid, signal.SIGKILL)
-                    kills += 1
+                    kills.append(run_status(run_dir).get("epochs_completed"))
                     break
-                finished = event["event"] == "finished"
         finally:
             worker.kill()
-        if finished or run_status(run_dir).get("status") == "completed":
+        if run_status(run_dir).get("status") == "completed":
             break
-    assert kills >= 1
+    assert len(kills) >= 3
+    assert len(set(kills)) >= 2  # the kills landed at different points of the run
     if run_status(run_dir).get("status") != "completed":
         code, events = run_worker(write_job(tmp_path, project, run_dir, mode="resume"))
         assert code == 0, events[-2:]
