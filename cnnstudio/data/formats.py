@@ -146,13 +146,18 @@ def _resize(image: Image.Image, height: int, width: int, policy: str) -> Image.I
     return image.resize((width, height), Image.BILINEAR)
 
 
-def decode(image: Image.Image, shape: tuple[int, int, int] | None, resize: str = "stretch") -> np.ndarray:
-    """An opened Pillow image -> uint8 array (H, W, C), orientation applied, resized if shape is given."""
+def _check_arguments(shape: tuple[int, int, int] | None, resize: str) -> int:
     if resize not in RESIZE_POLICIES:
         raise ValueError(f"resize must be one of {RESIZE_POLICIES}. Received: resize={resize!r}")
     channels = 3 if shape is None else shape[2]
     if channels not in (1, 3, 4):
         raise ValueError(f"images can have 1, 3 or 4 channels. Received: channels={channels}")
+    return channels
+
+
+def decode(image: Image.Image, shape: tuple[int, int, int] | None, resize: str = "stretch") -> np.ndarray:
+    """An opened Pillow image -> uint8 array (H, W, C), orientation applied, resized if shape is given."""
+    channels = _check_arguments(shape, resize)
     if image.format in ("JPEG", "MPO") and shape is not None:
         # DCT-domain downscaling: decodes large JPEGs several times faster, never below the target.
         image.draft(image.mode, (shape[1], shape[0]))
@@ -173,6 +178,7 @@ def load_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
     """Decode a file fully to uint8 (H, W, C); raise UnusableImage with the reason if it fails."""
+    _check_arguments(shape, resize)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
