@@ -37,6 +37,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.format == "python":
         return _run_python(args)
     from cnnstudio.export.exporter import export

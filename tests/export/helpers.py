@@ -13,36 +13,33 @@ from cnnstudio.graph.model import Graph
 from cnnstudio.project import Project, save_project
 
 SIZE = 16
-# Dataset A: where a bright square sits. Dataset B (fine-tuning): which colour it has.
-POSITIONS = {"top_left": (1, 1), "top_right": (1, 9), "bottom_left": (9, 1)}
-COLOURS = {"red": (230, 30, 30), "green": (30, 220, 40)}
+# Dataset A: which colour a small square has. Dataset B (fine-tuning): which way a bar lies.
+# Objects sit at random places on dark noise, so Grad-CAM has somewhere to look.
+COLOURS = {"red": (230, 30, 30), "green": (30, 220, 40), "blue": (40, 60, 235)}
+BARS = {"horizontal": (3, 10), "vertical": (10, 3)}
 
 
-def draw(kind: str, rng: np.random.Generator, size: int = SIZE, where: tuple[int, int] | None = None,
-         colour: tuple[int, int, int] = (240, 240, 240)) -> np.ndarray:
+def draw(kind: str, name: str, rng: np.random.Generator, size: int = SIZE) -> tuple[np.ndarray, tuple]:
+    """One image and the object's box (top, left, height, width)."""
     image = rng.integers(0, 50, (size, size, 3)).astype(np.uint8)
-    top, left = where if where is not None else POSITIONS[kind]
-    image[top:top + 6, left:left + 6] = colour
-    return image
+    height, width = (5, 5) if kind == "colours" else BARS[name]
+    top = int(rng.integers(0, size - height + 1))
+    left = int(rng.integers(0, size - width + 1))
+    image[top:top + height, left:left + width] = COLOURS[name] if kind == "colours" else (235, 235, 235)
+    return image, (top, left, height, width)
 
 
-def write_dataset(folder: Path, kind: str = "positions", per_class: int = 16, seed: int = 0,
-                  image_size: int = SIZE) -> Path:
+def write_dataset(folder: Path, kind: str = "colours", per_class: int = 16, seed: int = 0) -> Path:
     """An image folder: one subfolder per class of PNG files (some stored larger, to exercise resizing)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    classes = POSITIONS if kind == "positions" else COLOURS
-    for name in classes:
+    for name in (COLOURS if kind == "colours" else BARS):
         (folder / name).mkdir(exist_ok=True)
         for i in range(per_class):
-            if kind == "positions":
-                image = draw(name, rng, image_size)
-            else:
-                spot = tuple(int(v) for v in rng.integers(0, image_size - 6, 2))
-                image = draw("", rng, image_size, where=spot, colour=COLOURS[name])
+            image, _ = draw(kind, name, rng)
             stored = Image.fromarray(image)
             if i % 4 == 3:  # a few larger files: the resize policy matters
-                stored = stored.resize((image_size * 2, image_size * 2), Image.NEAREST)
+                stored = stored.resize((SIZE * 2, SIZE * 2), Image.NEAREST)
             buffer = io.BytesIO()
             stored.save(buffer, "PNG")
             (folder / name / f"{name}_{i:03d}.png").write_bytes(buffer.getvalue())
@@ -65,7 +62,7 @@ def tiny_graph(classes: int = 3) -> Graph:
 def make_project(folder: Path, data: Path, **training: Any) -> Path:
     project = Project(graph=tiny_graph(), name="tiny")
     project.dataset.update({"folder": str(data), "validation_fraction": 0.25})
-    project.training.update({"epochs": 3, "batch_size": 8, "learning_rate": 0.01, **training})
+    project.training.update({"epochs": 6, "batch_size": 8, "learning_rate": 0.01, **training})
     return save_project(project, folder / "tiny.cnnproj")
 
 
