@@ -1,0 +1,89 @@
+"""The tf.data pipeline: every usable image once per epoch, reshuffled, reproducible, failures skipped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from cnnstudio.data import formats  # noqa: E402
+from cnnstudio.data.pipeline import build_dataset, epoch_order  # noqa: E402
+from tests.data.helpers import make_class_folder  # noqa: E402
+
+
+@pytest.fixture
+def files(tmp_path):
+    root = make_class_folder(tmp_path / "img", {"a": 7, "b": 6}, size=(10, 8))
+    out = [(str(p), 0 if p.parent.name == "a" else 1) for p in sorted(root.rglob("*.png"))]
+    return out
+
+
+def _epoch(dataset):
+    images, labels = [], []
+    for x, y in dataset:
+        assert x.dtype == tf.uint8 and y.dtype == tf.int32
+        images.append(x.numpy())
+        labels.append(y.numpy())
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _fingerprints(images):
+    return [img.tobytes() for img in images]
+
+
+def test_every_image_once_per_epoch_in_a_new_order(files):
+    reference = {formats.load_image(p, (6, 6, 3)).tobytes(): label for p, label in files}
+    dataset = build_dataset(files, (6, 6, 3), batch_size=4, shuffle=True, seed=3)
+    orders = []
+    for _epoch_number in range(3):
+        images, labels = _epoch(dataset)
+        prints = _fingerprints(images)
+        assert sorted(prints) == sorted(reference)  # each usable image exactly once
+        assert all(reference[p] == label for p, label in zip(prints, labels, strict=True))
+        orders.append(prints)
+    assert orders[0] != orders[1] != orders[2]  # reshuffled every epoch (from the cache after epoch 1)
+
+
+def test_order_is_reproducible_and_resumable(files):
+    first = build_dataset(files, (6, 6, 3), 5, shuffle=True, seed=11, cache=None)
+    orders = [_fingerprints(_epoch(first)[0]) for _ in range(3)]
+    resumed = build_dataset(files, (6, 6, 3), 5, shuffle=True, seed=11, cache="memory", epoch_offset=2)
+    assert _fingerprints(_epoch(resumed)[0]) == orders[2]
+    other_seed = build_dataset(files, (6, 6, 3), 5, shuffle=True, seed=12)
+    assert _fingerprints(_epoch(other_seed)[0]) != orders[0]
+    assert list(epoch_order(5, 0, 0, shuffle=False)) == [0, 1, 2, 3, 4]
+
+
+def test_decode_failures_are_skipped_and_reported(files, tmp_path):
+    broken = tmp_path / "img" / "a" / "zzz_broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    gone = str(tmp_path / "img" / "b" / "deleted_after_scan.png")
+    skipped: list = []
+    dataset = build_dataset(files + [(str(broken), 0), (gone, 1)], (6, 6, 3), 4, shuffle=True, seed=0,
+                            skipped=skipped)
+    for _ in range(2):
+        images, _labels = _epoch(dataset)
+        assert len(images) == len(files)
+    assert sorted(path for path, _reason in skipped) == sorted([str(broken), gone])  # reported once each
+    assert all(reason for _path, reason in skipped)
+
+
+def test_drop_remainder_gives_static_batches(files):
+    dataset = build_dataset(files, (6, 6, 1), 4, shuffle=False, seed=0, drop_remainder=True)
+    assert dataset.element_spec[0].shape.as_list() == [4, 6, 6, 1]
+    assert sum(int(y.shape[0]) for _x, y in dataset) == 12
+
+
+def test_disk_cache_is_reused_and_outside_the_dataset(files, private_cache):
+    dataset = build_dataset(files, (6, 6, 3), 4, shuffle=False, seed=0, cache="disk")
+    first, _ = _epoch(dataset)
+    stored = list((private_cache / "pipeline").glob("*.u8"))
+    assert len(stored) == 1
+    again = build_dataset(files, (6, 6, 3), 4, shuffle=False, seed=0, cache="disk")
+    second, _ = _epoch(again)
+    assert np.array_equal(first, second)
+
+
+def test_empty_file_list_is_an_empty_dataset():
+    assert list(build_dataset([], (4, 4, 3), 2, shuffle=True, seed=0)) == []
