@@ -28,6 +28,12 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir).resolve()
     if not (run_dir / "job.json").is_file():
         raise TrainingError(f"{run_dir}: not a run directory (no job.json). Give the folder a run was started in.")
+    from cnnstudio.training.rundir import RunDirectory
+
+    status = RunDirectory(run_dir).read_run().get("status")
+    if status == "completed":
+        raise TrainingError(f"{run_dir}: this run already completed all its epochs; start a new one with "
+                            "`cnnstudio train`.")
     original = load_job(run_dir / "job.json")
     job = Job(project=original.project, run_dir=str(run_dir), mode="resume")
     return run_worker(job, args.events)

@@ -21,14 +21,6 @@ class Assembled:
     warnings: list[tuple[str, str]]  # (code, message)
 
 
-def input_shape(graph: Graph) -> tuple[int | None, int | None, int | None] | None:
-    for node in graph:
-        if node.type == "Input":
-            p = {**{"height": 32, "width": 32, "channels": 3}, **node.params}
-            return p["height"], p["width"], p["channels"]
-    return None
-
-
 def adapt_classes(graph: Graph, num_classes: int) -> tuple[Graph, str | None]:
     """A copy of `graph` whose classifier has `num_classes` outputs, and a warning if changed."""
     graph = graph.copy()
@@ -123,7 +115,8 @@ def assemble(project, class_names: list[str], image_shape: tuple[int, int, int],
     warnings += notes
     inputs = keras.Input(shape=tuple(image_shape), dtype="uint8", name="image")
     value = inputs
-    for layer in pre + augment:  # augmentation layers are active only when training=True
+    # Augmentation works on uint8-range images and is active only when training=True.
+    for layer in augment + pre:
         value = layer(value)
     value = architecture(value)
     # Mixed precision computes in float16; the loss wants float32 outputs.

@@ -1,12 +1,13 @@
 """Drive a worker from a terminal: a tqdm bar with ETA and live metrics, or raw events.
 
-Used by `cnnstudio train`, `resume` and `lr-find`. Ctrl-C reaches the worker too (same
-process group): it finishes the step, writes a checkpoint and stops; a second Ctrl-C ends
-it at once.
+Used by `cnnstudio train`, `resume` and `lr-find`. The worker runs in its own session;
+Ctrl-C (SIGINT) or SIGTERM here is forwarded to it once per signal: the first makes it
+finish the step, write a checkpoint and stop; a second ends it at once.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from datetime import datetime
@@ -33,34 +34,39 @@ def run_worker(job: Job, as_events: bool) -> int:
         job_file = run_dir / "resume-job.json"
     job.save(job_file)
     with (run_dir / "worker.log").open("a", encoding="utf-8") as log:
-        worker = WorkerProcess(job_file, stderr=log)
+        worker = WorkerProcess(job_file, stderr=log, own_session=True)
         view = None if as_events else TerminalView(run_dir)
+
+        def forward(signum, frame):
+            # First Ctrl-C: the worker finishes the step and checkpoints; a second one ends it.
+            worker.signal(signal.SIGINT)
+            if view is not None:
+                view.note("stopping after this step (Ctrl-C again to abort)…")
+
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
         finished: dict[str, Any] | None = None
-        events = worker.events()
-        while True:
-            try:
-                event = next(events, None)
-            except KeyboardInterrupt:
-                # The worker got the same Ctrl-C and is writing its checkpoint.
-                if view is not None:
-                    view.note("stopping after this step (Ctrl-C again to abort)…")
-                continue
-            if event is None:
-                break
-            if as_events:
-                sys.stdout.write(encode(event) + "\n")
-                sys.stdout.flush()
-            else:
-                view.show(event)
-            if event["event"] == "finished":
-                finished = event
         try:
+            for event in worker.events():
+                if as_events:
+                    sys.stdout.write(encode(event) + "\n")
+                    sys.stdout.flush()
+                else:
+                    view.show(event)
+                if event["event"] == "finished":
+                    finished = event
             code = worker.wait()
-        except KeyboardInterrupt:
-            code = worker.wait()
-        if view is not None:
-            view.close()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            worker.kill()
+            if view is not None:
+                view.close()
     if finished is None:
+        lines = (run_dir / "worker.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        errors = [line for line in lines if line.startswith("error: ")]
+        if errors:
+            print(errors[-1], file=sys.stderr)
+            return 2
         print(f"error: the training worker ended without finishing (exit status {code}); see "
               f"{run_dir / 'worker.log'}. Continue it with: cnnstudio resume {run_dir}", file=sys.stderr)
         return 1

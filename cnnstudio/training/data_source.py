@@ -38,6 +38,7 @@ class ArrayData:
     statistics: Any = None
     split: dict[str, Any] | None = None
     skipped: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -82,9 +83,58 @@ def _finish(dataset):
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
-def load_project_data(project, folder: str | None = None, input_shape: tuple | None = None,
-                      progress=None) -> ArrayData:
-    """Scan, split and decode the project's images, resized to `input_shape` (the model's)."""
+@dataclass
+class StreamData:
+    """Images streamed from disk by cnnstudio.data's pipeline (datasets too big for memory).
+
+    Epoch e's order depends only on (seed, e) there too (its `epoch_offset`); the decoded
+    images are cached in a memory-mapped file that later epochs and runs reuse.
+    """
+
+    files: dict[str, list[tuple[str, int]]]
+    image_shape: tuple[int, int, int]
+    resize: str
+    class_names: list[str]
+    statistics: Any = None
+    split: dict[str, Any] | None = None
+    skipped: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def train_count(self) -> int:
+        return len(self.files["train"])
+
+    @property
+    def val_count(self) -> int:
+        return len(self.files.get("val") or [])
+
+    def steps_per_epoch(self, batch_size: int, drop_remainder: bool) -> int:
+        count = self.train_count
+        return count // batch_size if drop_remainder else math.ceil(count / batch_size)
+
+    def train_dataset(self, epoch: int, batch_size: int, seed: int, skip_batches: int = 0,
+                      drop_remainder: bool = False):
+        from cnnstudio.data.pipeline import build_dataset
+
+        dataset = build_dataset(self.files["train"], self.image_shape, batch_size, shuffle=True, seed=seed,
+                                resize=self.resize, cache="disk", drop_remainder=drop_remainder,
+                                skipped=self.skipped, epoch_offset=epoch)
+        return _finish(dataset.skip(skip_batches))
+
+    def val_dataset(self, batch_size: int):
+        from cnnstudio.data.pipeline import build_dataset
+
+        if not self.val_count:
+            return None
+        return _finish(build_dataset(self.files["val"], self.image_shape, batch_size, shuffle=False, seed=0,
+                                     resize=self.resize, cache="disk", skipped=self.skipped))
+
+
+def load_project_data(project, folder: str | None = None, progress=None):
+    """Scan, split and decode the project's images (to the graph's input size).
+
+    Small enough datasets are decoded once into memory (ArrayData); bigger ones stream.
+    """
     try:
         from cnnstudio.data import prepare_data
         from cnnstudio.data.pipeline import build_dataset
@@ -93,38 +143,37 @@ def load_project_data(project, folder: str | None = None, input_shape: tuple | N
     if folder is not None:
         project.dataset["folder"] = str(folder)
     data = prepare_data(project, progress=progress)
-    shape = tuple(input_shape) if input_shape and None not in input_shape else tuple(data.image_shape)
+    shape = tuple(int(d) for d in data.image_shape)
+    resize = project.preprocessing.get("resize", "stretch")
+    normalization = project.preprocessing.get("normalization", "rescale")
+    statistics = None
+    if normalization not in ("none", "rescale"):
+        statistics = data.statistics(max_images=int(project.preprocessing.get("statistics_images", 2000)))
+    warnings = list(getattr(data, "warnings", []) or [])
+    sizes = sum(len(data.files.get(s) or []) for s in ("train", "val")) * int(np.prod(shape))
+    if sizes > MEMORY_LIMIT:
+        return StreamData(dict(data.files), shape, resize, list(data.class_names), statistics, project.split,
+                          warnings=warnings)
+    skipped: list[Any] = []
     arrays: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
     for subset in ("train", "val"):
         files = list(data.files.get(subset) or [])
+        arrays[subset] = None
         if not files:
-            arrays[subset] = None
             continue
-        size = len(files) * int(np.prod(shape))
-        if size > MEMORY_LIMIT:
-            raise DatasetError(
-                f"The {subset} images need {size / 1024**3:.1f} GiB decoded, more than the "
-                f"{MEMORY_LIMIT / 1024**3:.0f} GiB kept in memory; use a smaller input size."
-            )
-        skipped: list[Any] = []
-        dataset = build_dataset(files, shape, 256, shuffle=False, seed=0,
-                                resize=project.preprocessing.get("resize", "stretch"), cache=None,
+        dataset = build_dataset(files, shape, 256, shuffle=False, seed=0, resize=resize, cache=None,
                                 skipped=skipped)
         xs, ys = [], []
         for images, labels in dataset:
             xs.append(images.numpy())
             ys.append(labels.numpy())
-        arrays[subset] = (np.concatenate(xs).astype(np.uint8), np.concatenate(ys).astype(np.int32))
+        if xs:
+            arrays[subset] = (np.concatenate(xs).astype(np.uint8), np.concatenate(ys).astype(np.int32))
     if arrays["train"] is None:
-        raise DatasetError("The split has no training images: add images or lower the validation share.")
-    statistics = None
-    try:
-        statistics = data.statistics(max_images=project.preprocessing.get("statistics_images", 2000))
-    except TypeError:
-        statistics = data.statistics()
+        raise DatasetError("The split has no readable training images: add images or lower the validation share.")
     val = arrays["val"]
-    return ArrayData(
-        arrays["train"][0], arrays["train"][1],
-        None if val is None else val[0], None if val is None else val[1],
-        list(data.class_names), statistics=statistics, split=project.split,
-    )
+    result = ArrayData(arrays["train"][0], arrays["train"][1], None if val is None else val[0],
+                       None if val is None else val[1], list(data.class_names), statistics=statistics,
+                       split=project.split, skipped=skipped)
+    result.warnings = warnings
+    return result

@@ -11,6 +11,8 @@ Pure Python. Fields:
 - overrides: more training-setting overrides by name (optional)
 - data_source: "module:function" returning an ArrayData for the project, instead of reading
   the image folder (tests, benchmarks, programmatic data) (optional)
+- initial_weights: .npz of weights by layer name (cnnstudio.finetune.initial) loaded after the
+  model is built; fine-tuning runs start from it (optional)
 - max_steps: dry run / lr_find length; stop_after_steps: testing aid that stops
   gracefully after N train steps (optional)
 """
@@ -40,6 +42,7 @@ class Job:
     max_steps: int | None = None
     stop_after_steps: int | None = None
     data_source: str | None = None
+    initial_weights: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -177,7 +177,10 @@ class Trainer:
                 return False
             count = min(self.steps_per_execution, self.steps_per_epoch - progress.step)
             rate = self._set_rate()
-            self.steps.train(iterator, tf.constant(count))
+            try:
+                self.steps.train(iterator, tf.constant(count))
+            except tf.errors.OutOfRangeError:
+                break  # unreadable files made the epoch shorter than planned
             progress.step += count
             progress.global_step += count
             self.stop.steps += count

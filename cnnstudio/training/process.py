@@ -25,12 +25,14 @@ class WorkerProcess:
     """A running worker: iterate `events()`, then `wait()`; `stop()` asks it to finish."""
 
     def __init__(self, job_file: str | os.PathLike, env: dict[str, str] | None = None,
-                 stderr: Any = None, cwd: str | os.PathLike | None = None):
+                 stderr: Any = None, cwd: str | os.PathLike | None = None, own_session: bool = False):
         environment = {**os.environ, **(env or {})}
         environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self.process = subprocess.Popen(
             worker_command(job_file), stdout=subprocess.PIPE, stderr=stderr, env=environment, text=True,
-            encoding="utf-8", errors="replace", cwd=cwd, start_new_session=False,
+            encoding="utf-8", errors="replace", cwd=cwd,
+            # In its own session a terminal's Ctrl-C reaches only us; we forward it once.
+            start_new_session=own_session,
         )
         self.raw_lines: list[str] = []  # stdout lines that were not events (should stay empty)
 
@@ -68,6 +70,10 @@ class WorkerProcess:
                 self.process.kill()
 
         threading.Thread(target=escalate, daemon=True).start()
+
+    def signal(self, signum: int = signal.SIGINT) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -59,7 +59,7 @@ def _load_project(job: Job, rundir: RunDirectory):
     return project
 
 
-def _load_data(job: Job, project, input_shape):
+def _load_data(job: Job, project):
     from cnnstudio.training.data_source import load_project_data
 
     if job.data_source:
@@ -69,7 +69,7 @@ def _load_data(job: Job, project, input_shape):
         except (ImportError, AttributeError) as exc:
             raise TrainingError(f"job data_source {job.data_source!r} cannot be imported ({exc}).") from None
         return factory(project)
-    return load_project_data(project, input_shape=input_shape)
+    return load_project_data(project)
 
 
 def run_job(job: Job, stream: IO[str] | None, stop=None, inspect=None) -> int:
@@ -120,7 +120,6 @@ def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int
          started_at: float, inspect=None) -> int:
     _quiet_tensorflow()
     from cnnstudio.training import probes
-    from cnnstudio.training.assembly import input_shape
     from cnnstudio.training.loop import StopRequested, Trainer
     from cnnstudio.training.strategy import choose_strategy
 
@@ -133,13 +132,17 @@ def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()  # exact resume on CPU costs nothing
-    data = _load_data(job, project, input_shape(project.graph))
+    data = _load_data(job, project)
     stop = stop or StopRequested(rundir, job.stop_after_steps)
     stop.rundir, stop.after_steps = rundir, job.stop_after_steps
     rundir.clear_stop()
     trainer = Trainer(project, data, placement, rundir, events, int(training["epochs"]), int(training["batch_size"]),
                       stop)
     trainer.build()
+    if job.initial_weights:  # fine-tuning: start from saved weights (a resume's checkpoint overrides them)
+        from cnnstudio.finetune.initial import apply_initial_weights
+
+        apply_initial_weights(trainer.model, trainer.optimizer, job.initial_weights)
     checkpoint = ckpt.load_checkpoint(rundir.checkpoints) if job.mode == "resume" else None
     ckpt.cleanup_temporaries(rundir.checkpoints)
     if checkpoint is not None:
@@ -153,6 +156,10 @@ def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int
         rundir.write_run(status="running", epochs=trainer.epochs, epochs_completed=trainer.progress.epochs_done,
                          best_metric=trainer.progress.best_metric, best_epoch=trainer.progress.best_epoch,
                          error=None)
+    for message in getattr(data, "warnings", []) or []:
+        events.emit("warning", code="dataset", message=message)
+    for path, reason in (getattr(data, "skipped", []) or [])[:20]:
+        events.emit("warning", code="skipped_file", message=f"{path}: {reason}; left out of training.")
     events.emit(
         "started", run_dir=str(rundir.path), mode=job.mode, strategy=placement.name, replicas=placement.replicas,
         devices=placement.devices, workers=workers, worker_index=index,
