@@ -115,8 +115,9 @@ def _activation_keras(p):
     function = p["function"]
     if function == "leaky_relu":
         return [KerasCall("LeakyReLU", {"negative_slope": p["negative_slope"]})]
-    if function == "relu" and (p["max_value"] is not None or p["negative_slope"]):
-        return [KerasCall("ReLU", {"max_value": p["max_value"], "negative_slope": p["negative_slope"]})]
+    # negative_slope belongs to leaky relu: its 0.3 default must not leak into plain relu.
+    if function == "relu" and p["max_value"] is not None:
+        return [KerasCall("ReLU", {"max_value": p["max_value"]})]
     if function == "softmax":
         return [KerasCall("Softmax", {})] if p.get("_layer") else [KerasCall("Activation", {"activation": "softmax"})]
     return [KerasCall("Activation", {"activation": keras_activation(function)})]
@@ -128,7 +129,9 @@ def _activation_from_keras(class_name, config):
         slope = float(config.get("negative_slope", 0.0) or 0.0)
         if max_value is not None and float(max_value) == 6.0 and not slope and not config.get("threshold"):
             return {"function": "relu6"}
-        return {"function": "relu", "max_value": max_value, "negative_slope": slope}
+        if slope and max_value is None:
+            return {"function": "leaky_relu", "negative_slope": slope}
+        return {"function": "relu", "max_value": max_value}
     if class_name == "LeakyReLU":
         slope = config.get("negative_slope", config.get("alpha", 0.3))
         return {"function": "leaky_relu", "negative_slope": slope}
