@@ -141,6 +141,7 @@ def _load() -> None:
     from cnnstudio.graph.layers import (  # noqa: F401
         convolution,
         core,
+        imported,
         merge,
         normalization,
         pooling,

@@ -27,6 +27,9 @@ def compare_with_keras(graph, forward: bool = True):
         assert layer.count_params() + helper_params == node.param_count, name
         trainable = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
         assert trainable == node.trainable_params, name
+        if node.type == "Activation" and node.params["function"] == "relu":
+            # A plain ReLU: negative inputs give exactly 0 (not a leaky slope).
+            assert float(np.asarray(layer(-np.ones((1, 1), dtype=np.float32)))[0, 0]) == 0.0, name
     assert model.count_params() == analysis.total_params
     if forward:
         h, w, c = analysis.nodes[graph.inputs()[0]].output_shape
