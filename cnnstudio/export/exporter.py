@@ -59,6 +59,8 @@ def model_card(source: ModelSource, shape: tuple[int, int, int], dtype: str, fmt
         "trained": source.trained,
         "dataset_folder": str(source.dataset_folder) if source.dataset_folder else None,
         "cnnstudio_version": __version__,
+        # The architecture and settings, so a .keras export can be fine-tuned or retrained as a project.
+        "project": source.project,
     }
 
 

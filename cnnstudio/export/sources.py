@@ -30,6 +30,7 @@ class ModelSource:
     from_logits: bool | None = None  # None: decided from the model's last layer
     trained: bool = True
     notes: list[str] = field(default_factory=list)
+    project: dict[str, Any] | None = None  # the project (architecture + settings) it was trained from
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "path": str(self.path)}
@@ -104,7 +105,8 @@ def sidecar_card(path: Path) -> dict[str, Any]:
                 continue
     if (path.parent / "config.json").exists():
         config = _read_json(path.parent / "config.json")
-        return {"classes": run_class_names(config), "preprocessing": _run_project(config).get("preprocessing", {})}
+        return {"classes": run_class_names(config), "preprocessing": _run_project(config).get("preprocessing", {}),
+                "project": _run_project(config) or None}
     return {}
 
 
@@ -119,7 +121,8 @@ def load_keras_file(path: Path) -> ModelSource:
         notes.append(f"No class names found beside {path.name} (model_card.json); using class_0..class_{count - 1}.")
     return ModelSource("keras", path, model, classes, preprocessing=dict(card.get("preprocessing") or {}),
                        metrics=dict(card.get("metrics") or {}), notes=notes,
-                       dataset_folder=_existing(card.get("dataset_folder")))
+                       dataset_folder=_existing(card.get("dataset_folder")),
+                       project=card.get("project") if isinstance(card.get("project"), dict) else None)
 
 
 # ---- projects ----------------------------------------------------------------------------
@@ -132,7 +135,7 @@ def load_project_source(path: Path) -> ModelSource:
     count = int(model.outputs[0].shape[-1])
     return ModelSource("project", path, model, [f"class_{i}" for i in range(count)],
                        preprocessing=dict(project.preprocessing), trained=False,
-                       dataset_folder=project.dataset_folder(),
+                       dataset_folder=project.dataset_folder(), project=project.to_dict(),
                        notes=["An untrained architecture: random weights, no preprocessing layers."])
 
 
@@ -256,4 +259,5 @@ def load_run(path: Path, slot: str) -> ModelSource:
     return ModelSource("run", path, model, classes,
                        preprocessing=dict(_run_project(config).get("preprocessing") or {}),
                        metrics=_run_metrics(run, rundir.read_metrics(), used),
-                       dataset_folder=_run_dataset_folder(config), checkpoint=used, notes=notes)
+                       dataset_folder=_run_dataset_folder(config), checkpoint=used, notes=notes,
+                       project=_run_project(config) or None)
