@@ -39,6 +39,7 @@ class ArrayData:
     split: dict[str, Any] | None = None
     skipped: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    val_paths: list[str] | None = None  # file of each validation row (per-image predictions)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -99,6 +100,10 @@ class StreamData:
     split: dict[str, Any] | None = None
     skipped: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def val_paths(self) -> list[str]:
+        return [path for path, _label in self.files.get("val") or []]
 
     @property
     def train_count(self) -> int:
@@ -175,5 +180,7 @@ def load_project_data(project, folder: str | None = None, progress=None):
     result = ArrayData(arrays["train"][0], arrays["train"][1], None if val is None else val[0],
                        None if val is None else val[1], list(data.class_names), statistics=statistics,
                        split=project.split, skipped=skipped)
+    failed = {path for path, _reason in skipped}
+    result.val_paths = [path for path, _label in data.files.get("val") or [] if path not in failed]
     result.warnings = warnings
     return result

@@ -99,6 +99,7 @@ class Trainer:
             built = assemble(self.project, self.data.class_names, self.data.image_shape,
                              self.data.statistics, seed)
             self.model = built.model
+            self.from_logits = built.from_logits
             self.optimizer = build_optimizer(self.training)
             self.optimizer.build(self.model.trainable_variables)
         for code, message in built.warnings:
@@ -241,6 +242,10 @@ class Trainer:
         if best:
             self.save("best", "best")
         self.rundir.write_metrics(progress.rows)
+        if self.rundir.writer and matrix is not None:  # per-image results for the GUI's confusion matrix
+            from cnnstudio.training.val_predictions import write_val_predictions
+
+            write_val_predictions(self.model, self.data, self.batch_size, self.from_logits, self.rundir.path)
         self.rundir.write_run(status="running", epochs=self.epochs, epochs_completed=progress.epochs_done,
                               best_metric=progress.best_metric, best_epoch=progress.best_epoch)
         per_class = None
