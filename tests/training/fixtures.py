@@ -41,13 +41,32 @@ def tiny_data(project: Any):
     return ArrayData(x[:96], y[:96], x[96:], y[96:], ["top", "middle", "bottom"])
 
 
-def nan_data(project: Any):
-    """Images so bright that a huge learning rate overflows the loss."""
+def exploding_data(project: Any):
+    """Black images in epoch 1, bright ones from epoch 2: with a huge Rescaling the loss
+    is fine for one epoch, then overflows to NaN."""
     from cnnstudio.training.data_source import ArrayData
 
+    class Exploding(ArrayData):
+        def train_dataset(self, epoch, batch_size, seed, skip_batches=0, drop_remainder=False):
+            if epoch > 0:
+                self.x_train[:] = 255
+            return super().train_dataset(epoch, batch_size, seed, skip_batches, drop_remainder)
+
     x, y = tiny_arrays(64)
-    x[:] = 255
-    return ArrayData(x[:48], y[:48], x[48:], y[48:], ["top", "middle", "bottom"])
+    x[:] = 0
+    return Exploding(x[:48], y[:48], x[48:], y[48:], ["top", "middle", "bottom"])
+
+
+def exploding_project(folder: Path) -> Path:
+    graph = Graph(name="exploding")
+    x = graph.add_layer("Input", name="input", height=8, width=8, channels=1)
+    x = graph.add_layer("Rescaling", [x], name="huge", scale=1e30)
+    x = graph.add_layer("Conv2D", [x], name="conv", filters=4, kernel_size=3)
+    x = graph.add_layer("Flatten", [x], name="flatten")
+    graph.add_layer("Dense", [x], name="classifier", units=3)
+    project = Project(graph=graph, name="exploding")
+    project.training.update({"epochs": 3, "batch_size": 16})
+    return save_project(project, folder / "exploding.cnnproj")
 
 
 def tiny_project(folder: Path, **training: Any) -> Path:

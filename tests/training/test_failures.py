@@ -1,0 +1,78 @@
+"""Errors become categorised events with actionable messages; probes (lr-find, dry run)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnstudio.project import load_project, save_project
+from cnnstudio.training.checkpoints import load_checkpoint
+from cnnstudio.training.failures import classify
+from tests.training.fixtures import exploding_project, tiny_graph, tiny_project
+from tests.training.helpers import metrics_epochs, run_status, run_worker, write_job
+
+
+def _event(events, name):
+    return [e for e in events if e["event"] == name]
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    project = exploding_project(tmp_path)
+    run_dir = tmp_path / "run"
+    code, events = run_worker(write_job(tmp_path, project, run_dir,
+                                        data_source="tests.training.fixtures:exploding_data"))
+    assert code == 1
+    error = _event(events, "error")[0]
+    assert error["category"] == "nan_loss"
+    assert "learning rate" in error["message"] and "epoch 2" in error["message"]
+    assert events[-1]["event"] == "finished" and events[-1]["status"] == "failed"
+    assert run_status(run_dir)["status"] == "failed"
+    assert metrics_epochs(run_dir) == [1]
+    checkpoint = load_checkpoint(run_dir / "checkpoints")
+    assert checkpoint.state["progress"]["epochs_done"] == 1
+    assert all(np.isfinite(v).all() for v in checkpoint.model if v.dtype.kind == "f")
+
+
+def test_classifier_is_adapted_to_the_class_count_with_a_warning(tmp_path):
+    path = tiny_project(tmp_path, epochs=1)
+    project = load_project(path)
+    project.graph = tiny_graph(classes=7)
+    save_project(project, path)
+    code, events = run_worker(write_job(tmp_path, path, tmp_path / "run"))
+    assert code == 0
+    warning = [e for e in _event(events, "warning") if e["code"] == "classes_adapted"][0]
+    assert "'classifier' had 7 outputs" in warning["message"] and "3 classes" in warning["message"]
+
+
+def test_invalid_architecture_is_reported(tmp_path):
+    path = tiny_project(tmp_path, epochs=1)
+    project = load_project(path)
+    project.graph["conv"].params["kernel_size"] = 30  # larger than the 8x8 input
+    save_project(project, path)
+    code, events = run_worker(write_job(tmp_path, path, tmp_path / "run"))
+    assert code == 1
+    error = _event(events, "error")[0]
+    assert error["category"] == "invalid_architecture" and "conv" in error["message"]
+
+
+def test_out_of_memory_message_suggests_smaller_batch():
+    class ResourceExhaustedError(Exception):
+        pass
+
+    category, message, _ = classify(ResourceExhaustedError("OOM when allocating tensor"), batch_size=256)
+    assert category == "out_of_memory"
+    assert "smaller batch size (now 256)" in message and "input image size" in message
+
+
+def test_lr_find_and_dry_run(tmp_path):
+    project = tiny_project(tmp_path, epochs=1)
+    code, events = run_worker(write_job(tmp_path, project, tmp_path / "lr", mode="lr_find", max_steps=40))
+    assert code == 0
+    sweep = _event(events, "lr_find")[0]
+    rates = sweep["learning_rates"]
+    assert rates[0] < 1e-6 and rates == sorted(rates) and len(rates) == len(sweep["losses"])
+    assert sweep["suggested_lr"] is None or rates[0] <= sweep["suggested_lr"] <= rates[-1]
+    code, events = run_worker(write_job(tmp_path, project, tmp_path / "dry", mode="dry_run", max_steps=5))
+    assert code == 0
+    dry = _event(events, "dry_run")[0]
+    assert dry["steps"] == 5 and dry["step_seconds"] > 0 and dry["peak_memory_bytes"] > 10_000_000
+    assert not (tmp_path / "dry" / "job.json").exists()
