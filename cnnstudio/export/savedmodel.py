@@ -79,10 +79,15 @@ def export_savedmodel(serving: Any, class_names: list[str], shape: tuple[int, in
         archive.add_endpoint("serving_bytes", classify_bytes, [tf.TensorSpec((None,), tf.string, name="image_bytes")])
         archive.add_endpoint("probabilities", probabilities, [image_spec])
         model_dir = staging / "model"
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")  # TF warns that lookup-table initialisers skip the v1 collections
         try:
             archive.write_out(str(model_dir), verbose=False)
         except Exception as exc:
             raise ExportError(f"SavedModel export failed ({type(exc).__name__}: {exc}).") from None
+        finally:
+            logger.setLevel(level)
         write_json_atomic(model_dir / CARD_FILE, card)
         if out.exists():
             shutil.rmtree(out)

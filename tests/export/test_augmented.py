@@ -1,0 +1,59 @@
+"""Augmentation is removed and whitening/resize policy kept in every exported format."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cnnstudio.export.exporter import export
+from cnnstudio.export.inference import inference_model, is_augmentation, strip_augmentation
+from cnnstudio.export.sources import load_source
+
+
+def _all_layers(model):
+    import keras
+
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def test_strip_augmentation_keeps_weights_and_outputs(augmented_run):
+    model = load_source(augmented_run).model
+    assert any(is_augmentation(layer) for layer in _all_layers(model))
+    stripped = strip_augmentation(model)
+    assert not any(is_augmentation(layer) for layer in _all_layers(stripped))
+    images = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3)).astype(np.uint8)
+    np.testing.assert_allclose(stripped(images).numpy(), model(images, training=False).numpy(), atol=1e-6)
+    # The same variables, not copies: fine-tuning the source would change the export too.
+    assert {id(v) for v in stripped.weights} <= {id(v) for v in model.weights}
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite", "onnx"])
+def test_formats_from_an_augmented_whitened_run(augmented_run, tmp_path, fmt):
+    if fmt == "onnx":
+        pytest.importorskip("tf2onnx")
+    out = tmp_path / {"savedmodel": "model", "tflite": "model.tflite", "onnx": "model.onnx"}[fmt]
+    report = export(augmented_run, fmt, out)
+    assert report.passed, report.to_dict()
+    assert report.checks[0].max_abs_diff < 1e-4 and report.checks[0].sample_origin.startswith("dataset")
+    card_file = out / "model_card.json" if fmt == "savedmodel" else tmp_path / "model.model_card.json"
+    card = json.loads(card_file.read_text())
+    assert card["preprocessing"]["normalization"] == "zca" and card["preprocessing"]["resize"] == "center_crop"
+
+
+def test_inference_model_adds_softmax_to_logits():
+    import keras
+
+    inputs = keras.Input((4, 4, 1), dtype="uint8")
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Flatten()(x)
+    logits = keras.layers.Dense(3)(x)
+    model = keras.Model(inputs, logits)
+    probabilities = inference_model(model)(np.ones((2, 4, 4, 1), np.uint8)).numpy()
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-6)
+    softmax = keras.Model(inputs, keras.layers.Activation("softmax")(logits))
+    assert inference_model(softmax) is softmax
