@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, metavar="N", help="images per step")
     parser.add_argument("--checkpoint", choices=("best", "last"), help="which checkpoint of a run (default best)")
     parser.add_argument("--weights", metavar="FILE", help="local weights file for keras.applications.NAME")
+    parser.add_argument("--input-size", type=int, metavar="PIXELS",
+                        help="input side for keras.applications.NAME (default 224)")
     parser.add_argument("--json", action="store_true", help="print the phases' results as JSON")
     parser.set_defaults(func=run)
 
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     options = Options(data=Path(args.data), out=Path(args.output), freeze=args.freeze, backbone_lr=args.backbone_lr,
                       learning_rate=args.learning_rate, epochs=args.epochs, head_epochs=args.head_epochs,
                       batch_size=args.batch_size, checkpoint=args.checkpoint,
-                      weights=Path(args.weights) if args.weights else None)
+                      weights=Path(args.weights) if args.weights else None, input_size=args.input_size)
     log = None if args.json else (lambda message: print(message, file=sys.stderr))
     results = finetune(args.source, options, log)
     if args.json:

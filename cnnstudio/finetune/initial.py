@@ -72,6 +72,9 @@ def apply_initial_weights(model: Any, optimizer: Any, path: str | Path) -> list[
                                 f"model's layer has {shapes}; the architecture changed since the file was made.")
         layer.set_weights(values)
         loaded.append(name)
+    if weights and not loaded:
+        raise TrainingError(f"{path}: none of its {len(weights)} layers exists in the model; it was made for "
+                            "another architecture.")
     if multipliers:
         scale_learning_rates(optimizer, model, multipliers)
     return loaded

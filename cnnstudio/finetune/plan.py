@@ -34,6 +34,7 @@ class Options:
     batch_size: int | None = None
     checkpoint: str | None = None
     weights: Path | None = None  # local weights file for a keras.applications source
+    input_size: int | None = None  # keras.applications input side (default 224)
 
 
 @dataclass

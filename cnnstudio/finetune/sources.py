@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-from cnnstudio.errors import TrainingError
+from cnnstudio.errors import StudioError, TrainingError
 from cnnstudio.finetune.initial import architecture_of, weights_by_layer
 from cnnstudio.project import Project
 
@@ -20,20 +19,17 @@ def _project_from_card(card: dict[str, Any], where: Path) -> Project | None:
     return None
 
 
-def _import_graph(model: Any, where: str):
-    """keras.Model -> Graph through the Keras importer, when this installation has it."""
-    for module_name, function_name in (("cnnstudio.modeling.importer", "import_model"),
-                                       ("cnnstudio.modeling.importer", "graph_from_keras"),
-                                       ("cnnstudio.modeling.keras_import", "import_model")):
-        try:
-            function = getattr(importlib.import_module(module_name), function_name)
-        except (ImportError, AttributeError):
-            continue
-        result = function(model)
-        return getattr(result, "graph", result)
-    raise TrainingError(f"{where}: turning a Keras model into an editable architecture needs the Keras "
-                        "importer (cnnstudio.modeling.importer), which this installation lacks. Fine-tune "
-                        "from a run directory or a .keras file exported by CNN Studio instead.")
+def _import(model: Any, where: str):
+    """keras.Model -> (Graph, weights by node) through the Keras importer."""
+    from cnnstudio.modeling.importer import graph_from_keras
+
+    try:
+        result = graph_from_keras(model)
+    except TrainingError:
+        raise
+    except StudioError as exc:
+        raise TrainingError(f"{where}: {exc}") from None
+    return result.graph, result.weights
 
 
 def from_run(path: Path, checkpoint: str | None):
@@ -56,8 +52,11 @@ def from_keras_file(path: Path):
     model = read_keras_model(path)
     card = sidecar_card(path)
     project = _project_from_card(card, path)
-    if project is None:
-        project = Project(graph=_import_graph(architecture_of(model), str(path)), name=path.stem)
+    if project is None:  # a Keras model made elsewhere: import its architecture and weights
+        graph, weights = _import(architecture_of(model), str(path))
+        if not _ends_in_dense(graph):
+            _add_classifier(graph)
+        return Project(graph=graph, name=path.stem), weights, f"imported Keras file {path}"
     else:
         from cnnstudio.training.assembly import adapt_classes
 
@@ -66,6 +65,7 @@ def from_keras_file(path: Path):
 
 
 def from_application(name: str, weights: Path | None, size: int | None):
+    """keras.applications.NAME without its top, weights from a local file, imported as a graph."""
     import keras
 
     application = getattr(keras.applications, name, None)
@@ -84,10 +84,27 @@ def from_application(name: str, weights: Path | None, size: int | None):
         model.load_weights(str(weights))
     except Exception as exc:  # h5py/Keras raise many kinds for a mismatched file
         raise TrainingError(f"--weights {weights}: does not fit {name} without its top ({exc}).") from None
-    graph = _import_graph(model, f"{APPLICATION_PREFIX}{name}")
-    # include_top=False: the new classifier goes after the pooled features.
-    graph.add_layer("Dense", [graph.outputs[0]], name="classifier", units=2, activation="softmax", group="head")
-    return Project(graph=graph, name=name), weights_by_layer(model), f"{APPLICATION_PREFIX}{name} + {weights}"
+    graph, imported = _import(model, f"{APPLICATION_PREFIX}{name}")
+    _add_classifier(graph)  # include_top=False: the new classifier goes after the pooled features
+    return Project(graph=graph, name=name), imported, f"{APPLICATION_PREFIX}{name} + {weights}"
+
+
+def _ends_in_dense(graph) -> bool:
+    from cnnstudio.finetune.plan import head_layer
+
+    try:
+        head_layer(graph)
+    except TrainingError:
+        return False
+    return True
+
+
+def _add_classifier(graph) -> None:
+    features = graph.outputs[0]
+    head = graph.add_layer("Dense", [features], name=graph.unique_name("classifier"), units=2,
+                           activation="softmax", group="head")
+    if graph.declared_outputs:
+        graph.set_outputs([head])
 
 
 def resolve_start(source: str | Path, options):
@@ -95,7 +112,8 @@ def resolve_start(source: str | Path, options):
 
     text = str(source)
     if text.startswith(APPLICATION_PREFIX):
-        project, weights, description = from_application(text[len(APPLICATION_PREFIX):], options.weights, None)
+        project, weights, description = from_application(text[len(APPLICATION_PREFIX):], options.weights,
+                                                          options.input_size)
         return Start(project, weights, description)
     path = Path(text)
     if not path.exists():

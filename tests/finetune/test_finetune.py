@@ -100,3 +100,23 @@ def test_finetune_from_exported_keras_file(source_run, bars, tmp_path):
     after = _weights(tmp_path / "ft" / "finetune-run")
     for a, b in zip(_weights(source_run, "best")["conv2"], after["conv2"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keras_application_with_local_weights(bars, tmp_path):
+    """keras.applications.MobileNetV2 from a weights file on disk (built here: nothing is downloaded)."""
+    import keras
+
+    original = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg", input_shape=(32, 32, 3))
+    weights = tmp_path / "mobilenet_v2_notop.weights.h5"
+    original.save_weights(str(weights))
+    assert main(["finetune", "keras.applications.MobileNetV2", "--weights", str(weights), "--input-size", "32",
+                 "--data", str(bars), "-o", str(tmp_path / "ft"), "--epochs", "1", "--freeze", "block_12_add",
+                 "--batch-size", "8"]) == 0
+    project = load_project(tmp_path / "ft" / "finetune.cnnproj")
+    assert not project.graph["Conv1"].trainable and project.graph["classifier"].trainable
+    tuned = architecture_of(load_run(tmp_path / "ft" / "finetune-run", "last").model)
+    # Frozen layers still hold the file's weights: they were loaded, then kept fixed.
+    np.testing.assert_array_equal(tuned.get_layer("Conv1").kernel.numpy(), original.get_layer("Conv1").kernel.numpy())
+    bn = tuned.get_layer("bn_Conv1")
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), original.get_layer("bn_Conv1").moving_mean.numpy())
+    assert tuned.get_layer("classifier").kernel.shape[-1] == 2
