@@ -256,7 +256,16 @@ def load_run(path: Path, slot: str) -> ModelSource:
         notes.append(f"{path}: config.json names {len(classes)} classes but the model has {count} outputs; "
                      "using class_0..")
         classes = [f"class_{i}" for i in range(count)]
-    return ModelSource("run", path, model, classes,
+    from_logits = None
+    if _run_project(config):
+        from cnnstudio.project.file import Project
+        from cnnstudio.training.assembly import ends_with_softmax
+
+        try:  # the engine trained with from_logits = not ends_with_softmax(graph)
+            from_logits = not ends_with_softmax(Project.from_dict(_run_project(config)).graph)
+        except StudioError:
+            from_logits = None
+    return ModelSource("run", path, model, classes, from_logits=from_logits,
                        preprocessing=dict(_run_project(config).get("preprocessing") or {}),
                        metrics=_run_metrics(run, rundir.read_metrics(), used),
                        dataset_folder=_run_dataset_folder(config), checkpoint=used, notes=notes,
