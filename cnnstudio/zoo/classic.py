@@ -48,7 +48,7 @@ def alexnet(size: tuple[int, int], channels: int, classes: int, lrn: bool = True
     groups = 2 if two_tower else 1
     b = Builder("alexnet", size, channels)
     with b.scope("conv1"):
-        x = b.conv(b.input, "conv1", 96, 11, strides=4, padding=0, activation="relu")
+        x = b.conv(b.input, "conv1", 96, 11, strides=4, padding="valid", activation="relu")
         x = b.add("MaxPool2D", x, "pool1", pool_size=3, strides=2)
         if lrn:
             x = b.add("LRN", x, "norm1", size=5, alpha=1e-4, beta=0.75, bias=2.0)

@@ -39,9 +39,9 @@ def _block(b: Builder, residual: str, dense: str | None, r: int, bw: int, inc: i
     if kind != "normal":
         stride = 2 if kind == "down" else 1
         pre = b.bn_relu(x, f"{name}_proj")
-        residual = b.conv(pre, f"{name}_proj_res", bw, 1, strides=stride, padding=0,
+        residual = b.conv(pre, f"{name}_proj_res", bw, 1, strides=stride, padding="valid",
                           use_bias=False)
-        dense = b.conv(pre, f"{name}_proj_dense", 2 * inc, 1, strides=stride, padding=0,
+        dense = b.conv(pre, f"{name}_proj_dense", 2 * inc, 1, strides=stride, padding="valid",
                        use_bias=False)
     else:
         stride = 1

@@ -107,3 +107,67 @@ register(
     ),
     aliases=("normalization",),
 )
+
+
+def _channel_scale_params(inputs, params):
+    channels = inputs[0][-1]
+    return (0, 0) if channels is None else (channels, 0)
+
+
+def _channel_scale_macs(inputs, output, params):
+    from cnnstudio.graph.catalogue import product
+
+    return product(output)
+
+
+register(
+    LayerType(
+        name="ChannelScale",
+        category="Normalization",
+        label="Layer scale",
+        help="Multiplies each channel by a learned γ that starts tiny (ConvNeXt's LayerScale): "
+        "deep residual branches start close to the identity.",
+        params=(ParamSpec("init_values", "float", 1e-6, "Starting value of every γ.", minimum=0.0,
+                          maximum=10.0),),
+        output_shape=lambda inputs, params: inputs[0],
+        param_count=_channel_scale_params,
+        macs=_channel_scale_macs,
+        keras=lambda p: [KerasCall("ChannelScale", {"init_values": p["init_values"]}, custom=True)],
+        summary=lambda p: f"γ₀={p['init_values']:g}",
+        keras_classes=("ChannelScale", "LayerScale"),
+        from_keras=lambda cls, c: {"init_values": float(c.get("init_values", 1e-6))},
+        weighted=False,
+    ),
+    aliases=("layerscale",),
+)
+
+
+def _scaled_add_shape(inputs, params):
+    from cnnstudio.graph.catalogue import format_shape
+
+    first, second = inputs
+    if len(first) != len(second) or any(
+            a is not None and b is not None and a != b for a, b in zip(first, second, strict=True)):
+        raise ShapeProblem(f"adds {format_shape(first)} and {format_shape(second)}: both inputs "
+                           "must have the same shape (match the branch's filters K).")
+    return first
+
+
+register(
+    LayerType(
+        name="ScaledAdd",
+        category="Merge",
+        label="Scaled add",
+        help="x + s·y: adds its second input scaled by a constant s to its first (Inception-ResNet "
+        "scales residual branches by 0.1–0.2 to keep training stable).",
+        params=(ParamSpec("scale", "float", 0.1, "s, the factor on the second input (the branch).",
+                          minimum=0.0, maximum=10.0),),
+        output_shape=_scaled_add_shape,
+        keras=lambda p: [KerasCall("ScaledAdd", {"scale": p["scale"]}, custom=True)],
+        summary=lambda p: f"s={p['scale']:g}",
+        min_inputs=2,
+        max_inputs=2,
+        keras_classes=("ScaledAdd", "CustomScaleLayer"),
+        from_keras=lambda cls, c: {"scale": float(c.get("scale", 1.0))},
+    ),
+)
