@@ -68,7 +68,49 @@ class L2Pooling2D(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ChannelScale(keras.layers.Layer):
+    """x · γ with one learned γ per channel (ConvNeXt's LayerScale), γ starting at init_values."""
+
+    def __init__(self, init_values: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values = float(init_values)
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(shape=(input_shape[-1],), name="gamma", trainable=True,
+                                     initializer=keras.initializers.Constant(self.init_values))
+
+    def call(self, inputs):
+        return inputs * self.gamma
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "init_values": self.init_values}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ScaledAdd(keras.layers.Layer):
+    """x + s·y for a constant s (Inception-ResNet's scaled residuals)."""
+
+    def __init__(self, scale: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        return inputs[0] + inputs[1] * self.scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
 CUSTOM_OBJECTS = {
     "LocalResponseNormalization": LocalResponseNormalization,
     "L2Pooling2D": L2Pooling2D,
+    "ChannelScale": ChannelScale,
+    "ScaledAdd": ScaledAdd,
 }
