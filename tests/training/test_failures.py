@@ -76,3 +76,22 @@ def test_lr_find_and_dry_run(tmp_path):
     dry = _event(events, "dry_run")[0]
     assert dry["steps"] == 5 and dry["step_seconds"] > 0 and dry["peak_memory_bytes"] > 10_000_000
     assert not (tmp_path / "dry" / "job.json").exists()
+
+
+def test_mixed_precision_xla_and_steps_per_execution(tmp_path):
+    plain = tiny_project(tmp_path, epochs=2)
+    code, _ = run_worker(write_job(tmp_path, plain, tmp_path / "plain"))
+    assert code == 0
+    (tmp_path / "fast").mkdir()
+    fast = tiny_project(tmp_path / "fast", epochs=2, mixed_precision=True, xla=True, steps_per_execution=4)
+    code, events = run_worker(write_job(tmp_path, fast, tmp_path / "fast" / "run"))
+    assert code == 0, events[-2:]
+    losses = [e["loss"] for e in _event(events, "epoch")]
+    assert losses[1] < losses[0]
+    # The loss-scaling optimizer (mixed precision) carries its own scale variables.
+    plain_state = load_checkpoint(tmp_path / "plain" / "checkpoints")
+    fast_state = load_checkpoint(tmp_path / "fast" / "run" / "checkpoints")
+    assert len(fast_state.optimizer) > len(plain_state.optimizer)
+    # Batch events come per call of 4 steps: every step count they report is a multiple of 4 or the end.
+    steps = [e["step"] for e in _event(events, "batch")]
+    assert all(s % 4 == 0 or s == 6 for s in steps)
