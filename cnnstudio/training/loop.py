@@ -19,6 +19,8 @@ from cnnstudio.training.schedules import Plateau, Schedule
 from cnnstudio.training.steps import make_steps
 from cnnstudio.training.strategy import Placement
 
+STOP_SYNC = 20  # calls between stop votes when training on several workers
+
 
 @dataclass
 class Progress:
@@ -172,7 +174,7 @@ class Trainer:
         started = time.monotonic() - progress.epoch_seconds
         mark_time, mark_count = time.monotonic(), progress.sums[2]
         while progress.step < self.steps_per_epoch:
-            if self.stop():
+            if self._should_stop():
                 progress.sums = [float(x) for x in self.steps.sums.numpy()]
                 progress.epoch_seconds = time.monotonic() - started
                 return False
@@ -200,6 +202,24 @@ class Trainer:
         self._check_finite(sums[0])
         self._end_epoch(epoch, sums, time.monotonic() - started)
         return True
+
+    def _should_stop(self) -> bool:
+        """The stop flag; across workers, agreed by an all-reduce every STOP_SYNC calls.
+
+        A worker that stopped alone would leave the others waiting in the gradient
+        all-reduce, so under MultiWorkerMirroredStrategy every worker checks at the same
+        calls and they all stop if any of them was asked to.
+        """
+        if self.placement.workers == 1:
+            return self.stop()
+        import tensorflow as tf
+
+        self._calls = getattr(self, "_calls", 0) + 1
+        if self._calls % STOP_SYNC:
+            return False
+        local = 1.0 if self.stop() else 0.0
+        votes = self.strategy.run(lambda: tf.constant(local))
+        return float(self.strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None).numpy()) > 0
 
     def _check_finite(self, loss_sum: float) -> None:
         if not math.isfinite(float(loss_sum)):
