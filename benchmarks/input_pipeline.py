@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> float:
     import keras
     import tensorflow as tf
 
+    from cnnstudio.data import scan_folder
     from cnnstudio.data.pipeline import build_dataset
 
     with tempfile.TemporaryDirectory(prefix="cnnstudio-bench-") as tmp:
@@ -72,6 +73,11 @@ def main(argv: list[str] | None = None) -> float:
         for path, _label in files:
             Path(path).read_bytes()
 
+        # Our flow scans the folder first (cached per folder afterwards); timed on its own.
+        t0 = time.perf_counter()
+        scan = scan_folder(root, use_cache=False)
+        print(f"scan (header checks + hashes, no cache): {len(scan.images)} images in "
+              f"{time.perf_counter() - t0:.2f}s")
         ours = build_dataset(files, shape, args.batch, shuffle=True, seed=1, cache="memory")
         theirs = keras.utils.image_dataset_from_directory(
             root, image_size=(args.size, args.size), batch_size=args.batch, shuffle=True, seed=1,
@@ -79,7 +85,8 @@ def main(argv: list[str] | None = None) -> float:
         results = {}
         for name, dataset in (("cnnstudio", ours), ("keras", theirs)):
             first = rate(dataset)
-            later = rate(dataset)
+            # Best of two later epochs: the machine may be shared; both sides get the same chance.
+            later = max(rate(dataset), rate(dataset))
             results[name] = (first, later)
             print(f"{name:10s} first epoch {first:8.0f} images/s   later epoch {later:8.0f} images/s")
         first_ratio = results["cnnstudio"][0] / results["keras"][0]

@@ -14,7 +14,7 @@ from typing import Any
 
 from cnnstudio.fileio import write_json_atomic
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_root() -> Path:

@@ -39,6 +39,7 @@ class ImageInfo:
     mode: str  # Pillow mode as stored in the file: L, RGB, RGBA, P, I;16, CMYK...
     format: str
     digest: str  # content hash (exact-duplicate detection)
+    native: bool = False  # TensorFlow's decoder gives the same image (see native_decodable)
 
 
 def is_hidden(name: str) -> bool:
@@ -93,7 +94,31 @@ def inspect_bytes(data: bytes, verify: bool = False, max_pixels: int = DEFAULT_M
             except Exception as exc:
                 raise UnusableImage(f"truncated or corrupt ({exc})") from None
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        return ImageInfo(width, height, image.mode, fmt, digest)
+        return ImageInfo(width, height, image.mode, fmt, digest, native_decodable(image))
+
+
+def native_decodable(image: Image.Image) -> bool:
+    """True for plain 8-bit JPEG/PNG that TensorFlow decodes like Pillow (no alpha, palette, EXIF turn).
+
+    The pipeline decodes these in the tf.data graph (fast); every other file goes through Pillow.
+    """
+    if image.format == "JPEG" and image.mode in ("L", "RGB"):
+        exif = image.getexif() if "exif" in image.info else {}
+        return exif.get(0x0112, 1) == 1
+    return image.format == "PNG" and image.mode in ("L", "RGB") and "transparency" not in image.info
+
+
+# Files the scan found TensorFlow-decodable, by absolute path (filled by scan_folder, read by
+# the pipeline in the same process). A file not listed is decoded by Pillow: always correct.
+_NATIVE: dict[str, bool] = {}
+
+
+def remember_native(paths: dict[str, bool]) -> None:
+    _NATIVE.update({os.path.abspath(path): flag for path, flag in paths.items()})
+
+
+def is_native(path: str) -> bool:
+    return _NATIVE.get(os.path.abspath(path), False)
 
 
 def inspect_file(path: str, verify: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:

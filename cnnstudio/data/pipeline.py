@@ -1,16 +1,21 @@
-"""The tf.data input pipeline: uint8 batches, a full reshuffle every epoch, decode once, prefetch.
+"""The tf.data input pipeline: uint8 images, a full reshuffle every epoch, decode once, prefetch.
 
-Images are decoded with the same Pillow code the scanner uses (cnnstudio.data.formats), so
-every format the scan accepts (JPEG, PNG, BMP, GIF, WebP, TIFF; 16-bit, CMYK, palette, EXIF
-orientation) trains, and a file that fails anyway is skipped and reported, never fatal.
-
-How it runs: a Python generator yields one batch of indices at a time from a seeded
-permutation of the whole file list (a full shuffle, not a window; epoch e's order depends
-only on (seed, e)). Each index batch goes to a parallel map that returns the images: from
-the cache when present, else decoded by a few threads (Pillow releases the GIL while
-decoding and resizing) and written to the cache. The cache is an in-memory array or a
-memory-mapped file in the user's cache folder; after the first epoch a batch costs one
-gather. Each new iteration over the dataset is the next epoch, starting at `epoch_offset`.
+Per epoch (one iteration over the dataset):
+  1. a generator yields a seeded permutation of the whole file list (a full shuffle, not a
+     window); epoch e's order depends only on (seed, e), so a resumed run (epoch_offset)
+     sees the order it would have seen;
+  2. a parallel map turns each index into a uint8 image: from the cache when it is there,
+     else decoded and stored. Plain 8-bit JPEG/PNG files that the scan marked as such
+     (formats.native_decodable) are decoded by TensorFlow inside the graph; everything else
+     (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, files never scanned)
+     goes through the scanner's own Pillow code, so scan and training agree on what is
+     readable;
+  3. failures are dropped (ignore_errors) and, when the epoch ends, reported once each in
+     `skipped` with a reason; a TensorFlow failure on a file Pillow can read switches that
+     file to Pillow instead;
+  4. batch, prefetch.
+The cache is a TensorFlow variable in memory, or a memory-mapped file in the user's cache
+folder for datasets larger than RAM (reused by later runs while the files are unchanged).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,53 +39,41 @@ def epoch_order(count: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
     return np.random.default_rng([int(seed), int(epoch)]).permutation(count).astype(np.int64)
 
 
-class _Store:
-    """Decoded, resized uint8 images by file index: in memory or in a memory-mapped file."""
-
-    def __init__(self, count: int, shape: tuple[int, int, int], where: str | None, key: str):
-        self.count, self.shape = count, shape
-        self.filled = np.zeros(count, dtype=bool)
-        self.array: np.ndarray | None = None
-        self.mask_path: Path | None = None
-        if where is None or where == "memory":
-            self.array = np.empty((count, *shape), dtype=np.uint8) if count else None
-            return
-        folder = cache_root() / "pipeline" if where == "disk" else Path(where).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
-        data_path = folder / f"{key}.u8"
-        self.mask_path = folder / f"{key}.filled.npy"
-        exists = data_path.exists() and data_path.stat().st_size == count * int(np.prod(shape))
-        self.array = np.memmap(data_path, dtype=np.uint8, mode="r+" if exists else "w+", shape=(count, *shape))
-        if exists and self.mask_path.exists():
-            try:
-                mask = np.load(self.mask_path)
-                if mask.shape == (count,):
-                    self.filled = mask.astype(bool)
-            except (OSError, ValueError):
-                pass
-
-    def flush(self) -> None:
-        if self.mask_path is not None and isinstance(self.array, np.memmap):
-            self.array.flush()
-            tmp = self.mask_path.with_suffix(".tmp.npy")
-            np.save(tmp, self.filled)
-            os.replace(tmp, self.mask_path)
+def _disk_store(count: int, shape: tuple[int, int, int], where: str, key: str):
+    folder = cache_root() / "pipeline" if where == "disk" else Path(where).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    data_path, mask_path = folder / f"{key}.u8", folder / f"{key}.filled.npy"
+    exists = data_path.exists() and data_path.stat().st_size == count * int(np.prod(shape))
+    array = np.memmap(data_path, dtype=np.uint8, mode="r+" if exists else "w+", shape=(count, *shape))
+    filled = np.zeros(count, dtype=bool)
+    if exists and mask_path.exists():
+        try:
+            mask = np.load(mask_path)
+            if mask.shape == (count,):
+                filled = mask.astype(bool)
+        except (OSError, ValueError):
+            pass
+    return array, filled, mask_path
 
 
 class _Loader:
-    """Turns a batch of file indices into (images, labels), skipping files that fail."""
+    """The Python side: file list, epoch counter, Pillow decoding, failure bookkeeping, disk cache."""
 
-    def __init__(self, files, image_shape, resize, cache, skipped, epoch_offset, workers):
+    def __init__(self, files, image_shape, resize, cache, skipped, epoch_offset, shuffle, seed):
         self.paths = [str(path) for path, _label in files]
         self.labels = np.asarray([int(label) for _path, label in files], dtype=np.int32)
         self.shape = tuple(int(v) for v in image_shape)
-        self.resize = resize
+        self.resize, self.shuffle, self.seed = resize, shuffle, seed
         self.bad = np.zeros(len(self.paths), dtype=bool)
+        self.reasons: dict[int, str] = {}
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
-        self.workers = workers or min(16, os.cpu_count() or 2)
-        self.store = _Store(len(self.paths), self.shape, cache, self._key()) if cache else None
+        self.disk = None
+        self.cached = cache is not None
+        self.complete = False  # set when a decoding epoch ends with nothing left to retry
+        if cache not in (None, "memory"):
+            self.disk = _disk_store(len(self.paths), self.shape, cache, self._key())
 
     def _key(self) -> str:
         digest = hashlib.sha1(repr((self.shape, self.resize)).encode())
@@ -93,58 +85,76 @@ class _Loader:
                 digest.update(f"{path}\0missing\n".encode())
         return digest.hexdigest()[:24]
 
-    def next_epoch(self) -> int:
+    def epoch_plan(self):
+        """One (cached, order) per epoch: cached when every usable image is in the cache."""
         with self.lock:
             self.epoch += 1
-            return self.epoch
+            order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
+            order = order[~self.bad[order]]
+        yield self.complete and self.cached, order
 
-    def _decode(self, index: int) -> np.ndarray | None:
+    def pillow_decode(self, index) -> np.ndarray:
+        index = int(index)
         try:
             return formats.load_image(self.paths[index], self.shape, self.resize)
         except formats.UnusableImage as exc:
-            reason = str(exc)
-        except Exception as exc:  # anything else Pillow raises: still skip, never stop the epoch
-            reason = f"could not be decoded ({type(exc).__name__}: {exc})"
-        with self.lock:
-            if not self.bad[index]:
-                self.bad[index] = True
-                if self.skipped is not None:
-                    self.skipped.append((self.paths[index], reason))
-        return None
+            self.reasons[index] = str(exc)
+        except Exception as exc:  # whatever Pillow raises, the epoch goes on without this file
+            self.reasons[index] = f"could not be decoded ({type(exc).__name__}: {exc})"
+        raise ValueError("skip")  # dropped by ignore_errors; reported in finish()
 
-    def load(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        indices = np.asarray(indices, dtype=np.int64)
-        images = np.empty((len(indices), *self.shape), dtype=np.uint8)
-        ok = ~self.bad[indices]
-        store = self.store
-        cached = store.filled[indices] & ok if store is not None else np.zeros(len(indices), dtype=bool)
-        if cached.any():
-            images[cached] = store.array[indices[cached]]
-        todo = np.flatnonzero(ok & ~cached)
-        if len(todo) > 1 and self.workers > 1:
-            # A short-lived pool per batch: no idle threads outlive the dataset.
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                decoded = list(pool.map(self._decode, indices[todo].tolist()))
-        else:
-            decoded = [self._decode(int(i)) for i in indices[todo]]
-        for position, image in zip(todo, decoded, strict=True):
-            if image is None:
-                ok[position] = False
+    def disk_filled(self, index) -> np.bool_:
+        return np.bool_(self.disk[1][int(index)])
+
+    def disk_read(self, index) -> np.ndarray:
+        return np.asarray(self.disk[0][index])
+
+    def disk_write(self, index, image) -> np.ndarray:
+        self.disk[0][int(index)] = image
+        self.disk[1][int(index)] = True
+        return image
+
+    def finish(self, missing) -> np.ndarray:
+        """End of an epoch: report the files that failed; return those to retry with Pillow."""
+        retry = []
+        for index in (int(i) for i in missing):
+            if self.bad[index]:
                 continue
-            images[position] = image
-            if store is not None:
-                store.array[indices[position]] = image
-                store.filled[indices[position]] = True
-        return images[ok], self.labels[indices[ok]]
+            reason = self.reasons.pop(index, None)
+            if reason is None:  # TensorFlow failed on a file the scan found plain: ask Pillow
+                try:
+                    formats.load_image(self.paths[index], self.shape, self.resize)
+                    retry.append(index)
+                    continue
+                except formats.UnusableImage as exc:
+                    reason = str(exc)
+            self.bad[index] = True
+            if self.skipped is not None:
+                self.skipped.append((self.paths[index], reason))
+        self.complete = not retry
+        if self.disk is not None:
+            array, filled, mask_path = self.disk
+            array.flush()
+            tmp = mask_path.with_suffix(".tmp.npy")
+            np.save(tmp, filled)
+            os.replace(tmp, mask_path)
+        return np.asarray(retry, dtype=np.int64)
 
-    def batches(self, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool):
-        order = epoch_order(len(self.paths), seed, self.next_epoch(), shuffle)
-        order = order[~self.bad[order]]
-        stop = len(order) - len(order) % batch_size if drop_remainder else len(order)
-        for start in range(0, stop, batch_size):
-            yield order[start : start + batch_size]
-        if self.store is not None:
-            self.store.flush()
+
+def _tf_resize(image, height: int, width: int, policy: str):
+    image = tf.cast(image, tf.float32)
+    if policy == "pad":
+        image = tf.image.resize_with_pad(image, height, width)
+    else:
+        if policy == "center_crop":
+            h, w = tf.cast(tf.shape(image)[0], tf.float32), tf.cast(tf.shape(image)[1], tf.float32)
+            scale = tf.maximum(width / w, height / h)
+            crop_h = tf.clip_by_value(tf.cast(tf.round(height / scale), tf.int32), 1, tf.shape(image)[0])
+            crop_w = tf.clip_by_value(tf.cast(tf.round(width / scale), tf.int32), 1, tf.shape(image)[1])
+            top, left = (tf.shape(image)[0] - crop_h) // 2, (tf.shape(image)[1] - crop_w) // 2
+            image = image[top : top + crop_h, left : left + crop_w]
+        image = tf.image.resize(image, (height, width))
+    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 
 def build_dataset(
@@ -158,42 +168,116 @@ def build_dataset(
     drop_remainder: bool = False,
     skipped: list | None = None,
     epoch_offset: int = 0,
-    parallel_batches: int = 2,
-    workers: int | None = None,
 ) -> tf.data.Dataset:
-    """A dataset of (uint8 images [B, H, W, C], int32 labels [B]).
+    """A dataset of (uint8 images [B, H, W, C], int32 labels [B]); each iteration is one epoch.
 
     cache: "memory", "disk" (a memory-mapped file under ~/.cache/cnnstudio/pipeline, reused by
     later runs on unchanged files), a folder path for that file, or None (decode every epoch).
-    skipped: a list that receives (path, reason) for each file that fails to decode; such a
-    file is left out of the batch (a batch can then be smaller) and of every later epoch.
+    skipped: a list that receives (path, reason) once for each file that cannot be decoded;
+    such a file is left out of that epoch and every later one.
     epoch_offset: the epoch number of the first iteration (a resumed run sees the same order).
-    parallel_batches, workers: batches decoded at once, and decoding threads per batch
-    (default: the CPU count; Pillow releases the GIL while it decodes and resizes).
     """
     if resize not in formats.RESIZE_POLICIES:
         raise ValueError(f"resize must be one of {formats.RESIZE_POLICIES}. Received: resize={resize!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size}")
-    loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset, workers)
     height, width, channels = (int(v) for v in image_shape)
+    count = len(files)
+    if count == 0:
+        empty = (np.zeros((0, height, width, channels), np.uint8), np.zeros((0,), np.int32))
+        return tf.data.Dataset.from_tensor_slices(empty).batch(batch_size, drop_remainder=drop_remainder)
+    loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset, shuffle, seed)
+    native_flags = [formats.is_native(p) and channels in (1, 3) for p in loader.paths]
+    with tf.device("/cpu:0"):  # tf.data runs on the CPU: keep its state there, not on a GPU
+        paths = tf.constant(loader.paths)
+        labels = tf.constant(loader.labels)
+        native = tf.Variable(np.asarray(native_flags, dtype=np.int8), trainable=False)
+        seen = tf.Variable(tf.zeros([count], tf.int8), trainable=False)
+        if cache == "memory":
+            store = tf.Variable(tf.zeros([count, height, width, channels], tf.uint8), trainable=False)
+            filled = tf.Variable(tf.zeros([count], tf.int8), trainable=False)
 
-    def generate():
-        yield from loader.batches(batch_size, shuffle, seed, drop_remainder)
+    def gather(variable, index):
+        return tf.raw_ops.ResourceGather(resource=variable.handle, indices=index, dtype=variable.dtype)
 
-    def load(indices):
-        images, labels = tf.numpy_function(loader.load, [indices], (tf.uint8, tf.int32), stateful=True)
-        images.set_shape([None, height, width, channels])
-        labels.set_shape([None])
-        return images, labels
+    def pillow(index):
+        image = tf.numpy_function(loader.pillow_decode, [index], tf.uint8, stateful=True)
+        return tf.ensure_shape(image, [height, width, channels])
 
-    dataset = tf.data.Dataset.from_generator(generate, output_signature=tf.TensorSpec([None], tf.int64))
-    dataset = dataset.map(load, num_parallel_calls=parallel_batches, deterministic=True)
-    if drop_remainder:
-        # A batch that lost a file to a decode failure is dropped too, keeping shapes static.
-        dataset = dataset.filter(lambda images, _labels: tf.shape(images)[0] == batch_size)
-        dataset = dataset.map(lambda images, labels: (tf.ensure_shape(images, [batch_size, height, width, channels]),
-                                                      tf.ensure_shape(labels, [batch_size])))
-    else:
-        dataset = dataset.filter(lambda images, _labels: tf.shape(images)[0] > 0)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    def native_decode(index):
+        data = tf.io.read_file(paths[index])
+        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+        return tf.ensure_shape(_tf_resize(image, height, width, resize), [height, width, channels])
+
+    def decode(index):
+        return tf.cond(gather(native, index) > 0, lambda: native_decode(index), lambda: pillow(index))
+
+    def decode_and_store(index):
+        image = decode(index)
+        if cache == "memory":
+            writes = [store.scatter_update(tf.IndexedSlices(image[None], index[None])),
+                      filled.scatter_update(tf.IndexedSlices(tf.ones([1], tf.int8), index[None]))]
+            with tf.control_dependencies(writes):
+                return tf.identity(image)
+        image = tf.numpy_function(loader.disk_write, [index, image], tf.uint8, stateful=True)
+        return tf.ensure_shape(image, [height, width, channels])
+
+    def load(index):
+        if cache is None:
+            image = decode(index)
+        elif cache == "memory":
+            image = tf.cond(gather(filled, index) > 0, lambda: gather(store, index),
+                            lambda: decode_and_store(index))
+        else:
+            is_filled = tf.numpy_function(loader.disk_filled, [index], tf.bool, stateful=True)
+            read = lambda: tf.ensure_shape(  # noqa: E731
+                tf.numpy_function(loader.disk_read, [index], tf.uint8, stateful=True), [height, width, channels])
+            image = tf.cond(tf.reshape(is_filled, []), read, lambda: decode_and_store(index))
+        return image, labels[index], index
+
+    def mark_seen(image, label, index):
+        with tf.control_dependencies([seen.scatter_update(tf.IndexedSlices(tf.ones([1], tf.int8), index[None]))]):
+            return tf.identity(image), label
+
+    def finish(_):
+        missing = tf.reshape(tf.where(seen.value() == 0), [-1])
+        retry = tf.numpy_function(loader.finish, [missing], tf.int64, stateful=True)
+        retry = tf.reshape(retry, [-1])
+        updates = [native.scatter_update(tf.IndexedSlices(tf.zeros_like(retry, tf.int8), retry))]
+        with tf.control_dependencies(updates):
+            reset = seen.assign(tf.zeros([count], tf.int8))
+        with tf.control_dependencies([reset]):
+            return tf.zeros([height, width, channels], tf.uint8), tf.constant(-1, tf.int32)
+
+    def decode_epoch(order, active):
+        dataset = tf.data.Dataset.from_tensor_slices(order)
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = dataset.ignore_errors().map(mark_seen)
+        # After the last image of a decoding epoch: report failures, reset the bookkeeping.
+        end = tf.data.Dataset.from_tensors(active).filter(lambda flag: flag).map(finish)
+        dataset = dataset.concatenate(end)
+        dataset = dataset.filter(lambda _image, label: label >= 0)
+        return dataset.batch(batch_size, drop_remainder=drop_remainder)
+
+    def gather_batch(index):
+        if cache == "memory":
+            images = gather(store, index)
+        else:
+            images = tf.numpy_function(loader.disk_read, [index], tf.uint8, stateful=True)
+            images = tf.ensure_shape(images, [None, height, width, channels])
+        return images, tf.gather(labels, index)
+
+    def cached_epoch(order):
+        dataset = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=drop_remainder)
+        return dataset.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def epoch(cached, order):
+        # Both branches are built; the one given no indices costs nothing.
+        nothing = order[:0]
+        decoding = decode_epoch(tf.cond(cached, lambda: nothing, lambda: order), tf.logical_not(cached))
+        replay = cached_epoch(tf.cond(cached, lambda: order, lambda: nothing))
+        return decoding.concatenate(replay)
+
+    plans = tf.data.Dataset.from_generator(
+        loader.epoch_plan, output_signature=(tf.TensorSpec([], tf.bool), tf.TensorSpec([None], tf.int64)))
+    return plans.flat_map(epoch).prefetch(tf.data.AUTOTUNE)

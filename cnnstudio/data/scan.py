@@ -203,7 +203,8 @@ def _inspect_entry(path: str, verify: bool, max_pixels: int) -> dict[str, Any]:
         info = formats.inspect_file(path, verify=verify, max_pixels=max_pixels)
     except formats.UnusableImage as exc:
         return {"reason": str(exc), "verified": verify}
-    return {"info": [info.width, info.height, info.mode, info.format, info.digest], "verified": verify}
+    return {"info": [info.width, info.height, info.mode, info.format, info.digest, info.native],
+            "verified": verify}
 
 
 def scan_folder(
@@ -257,14 +258,14 @@ def scan_folder(
             raise
     if use_cache and (todo or len(cached) != len(entries)):
         cache.save_scan_cache(root, entries)
-    images, unreadable, has_images = [], [], set()
+    images, unreadable, has_images, native = [], [], set(), {}
     for subset, name, path, _size, _mtime in listing:
         rel = Path(path).relative_to(root).as_posix()
         entry = entries[rel]
         if "reason" in entry:
             unreadable.append((rel, entry["reason"]))
             continue
-        width, height, mode, fmt, digest = entry["info"]
+        width, height, mode, fmt, digest, native[path] = entry["info"]
         images.append(ImageRecord(rel, name, subset, width, height, mode, fmt, digest))
         has_images.add(name if subset in (None, "train") else None)
     class_names = sorted({name for _subset, name, _folder in class_folders})
@@ -275,5 +276,6 @@ def scan_folder(
             raise DatasetError(f"{root}: class '{stray[0]}' appears in val/ or test/ but not in train/. "
                                "Every class needs training images.")
     empty = [name for name in class_names if name not in has_images]
+    formats.remember_native(native)
     state.update(len(listing), len(listing), "done", force=True)
     return ScanResult(root, layout, class_names, images, unreadable, ignored, loose, empty, verify)

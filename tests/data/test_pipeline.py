@@ -87,3 +87,33 @@ def test_disk_cache_is_reused_and_outside_the_dataset(files, private_cache):
 
 def test_empty_file_list_is_an_empty_dataset():
     assert list(build_dataset([], (4, 4, 3), 2, shuffle=True, seed=0)) == []
+
+
+def test_scanned_plain_files_decode_in_the_graph_like_pillow(tmp_path):
+    from cnnstudio.data import scan_folder
+
+    root = make_class_folder(tmp_path / "plain", {"a": 4, "b": 4}, size=(6, 6))
+    scan_folder(root)  # marks the plain PNGs as TensorFlow-decodable
+    files = [(str(p), 0) for p in sorted(root.rglob("*.png"))]
+    assert all(formats.is_native(path) for path, _label in files)
+    images, _labels = _epoch(build_dataset(files, (6, 6, 3), 3, shuffle=False, seed=0, cache=None))
+    expected = np.stack([formats.load_image(path, (6, 6, 3)) for path, _label in files])
+    assert np.array_equal(images, expected)
+
+
+def test_graph_decoder_failures_fall_back_to_pillow_or_are_reported(tmp_path, files):
+    from tests.data.helpers import save_image
+
+    tiff = save_image(tmp_path / "x" / "pillow_only.tif", size=(10, 8), fmt="TIFF")
+    broken = tmp_path / "x" / "broken.png"
+    broken.write_bytes((tmp_path / "img" / "a" / "a_000.png").read_bytes()[:60])
+    formats.remember_native({str(tiff): True, str(broken): True})  # wrongly marked plain
+    skipped: list = []
+    dataset = build_dataset(files + [(str(tiff), 1), (str(broken), 0)], (6, 6, 3), 4, shuffle=True, seed=0,
+                            skipped=skipped)
+    first, _ = _epoch(dataset)
+    second, _ = _epoch(dataset)
+    assert len(first) == len(files)  # TensorFlow could not read the TIFF: retried with Pillow next epoch
+    assert len(second) == len(files) + 1
+    assert [path for path, _reason in skipped] == [str(broken)]
+    assert "truncated" in skipped[0][1]
