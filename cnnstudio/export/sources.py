@@ -201,16 +201,25 @@ def _rebuild_run_model(config: dict[str, Any], classes: list[str], where: Path) 
         raise ExportError(f"{where}: the run has no model.keras and its config.json lacks the project, "
                           "class names or image shape needed to rebuild the model.")
     project = Project.from_dict(_run_project(config), where=str(where / "config.json"))
-    statistics = config.get("statistics")
-    if statistics is not None:
-        try:
-            from cnnstudio.data.statistics import Statistics  # type: ignore[import-not-found]
-
-            statistics = Statistics.from_dict(statistics)
-        except (ImportError, AttributeError):
-            pass
+    statistics = _placeholder_statistics(tuple(shape), project.preprocessing)
     seed = int(project.training.get("seed", 42))
     return assemble(project, classes, tuple(shape), statistics, seed).model
+
+
+def _placeholder_statistics(shape: tuple[int, int, int], preprocessing: dict[str, Any]) -> Any:
+    """Identity statistics: they only size the normalisation layer; the checkpoint fills in the real ones."""
+    import numpy as np
+
+    from cnnstudio.data.statistics import Statistics
+
+    mode = preprocessing.get("normalization", "rescale")
+    size = int(np.prod(shape))
+    whitening = mode in ("pca", "zca")
+    return Statistics(image_shape=shape, resize=preprocessing.get("resize", "stretch"), count=1,
+                      channel_mean=np.zeros(shape[-1]), channel_std=np.ones(shape[-1]),
+                      mean_image=np.zeros(shape), whitening=mode if whitening else None,
+                      eigenvectors=np.eye(size) if whitening else None,
+                      eigenvalues=np.ones(size) if whitening else None)
 
 
 def load_run(path: Path, slot: str) -> ModelSource:

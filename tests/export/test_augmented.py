@@ -57,3 +57,23 @@ def test_inference_model_adds_softmax_to_logits():
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-6)
     softmax = keras.Model(inputs, keras.layers.Activation("softmax")(logits))
     assert inference_model(softmax) is softmax
+
+
+def test_stopped_run_without_model_file_exports_from_its_checkpoint(tmp_path):
+    """A run stopped early has checkpoints but no model.keras: the model is rebuilt from config.json."""
+    from cnnstudio.project import load_project, save_project
+    from tests.export.helpers import make_project, train, write_dataset
+
+    path = make_project(tmp_path, write_dataset(tmp_path / "colours", per_class=8), epochs=3)
+    project = load_project(path)
+    project.preprocessing["normalization"] = "per_channel"
+    project.augmentation["flip_horizontal"] = True
+    save_project(project, path)
+    run = train(path, tmp_path / "run", stop_after_steps=4)
+    assert not (run / "model.keras").exists() and (run / "checkpoints" / "last.npz").exists()
+    source = load_source(run, "last")
+    assert source.checkpoint == "last"
+    layer = source.model.get_layer("input_normalization")
+    assert np.abs(layer.mean.numpy()).max() > 0  # the real statistics came back from the checkpoint
+    report = export(run, "savedmodel", tmp_path / "model", checkpoint="last")
+    assert report.passed
