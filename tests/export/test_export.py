@@ -104,3 +104,17 @@ def test_source_errors(tmp_path, trained_run):
     (tmp_path / "folder").mkdir()
     with pytest.raises(ExportError, match="neither a run directory"):
         load_source(tmp_path / "folder")
+
+
+def test_cli_exits_1_when_verification_fails(trained_run, tmp_path, monkeypatch, capsys):
+    from cnnstudio.export import exporter
+
+    def failing(fmt, artefact, model, samples, class_names, quantized=False):
+        return verify.Check(str(artefact), fmt, False, 8, samples.origin, 0.5, 0.3, 1e-4, ["FAILED: injected"])
+
+    monkeypatch.setattr(exporter.checks, "verify", failing)
+    assert main(["export", str(trained_run), "--format", "keras", "-o", str(tmp_path / "m.keras")]) == 1
+    out = capsys.readouterr().out
+    assert "verification FAILED" in out and "do not ship" in out
+    saved = json.loads((tmp_path / "m.verification.json").read_text())
+    assert saved["passed"] is False
