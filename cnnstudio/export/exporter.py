@@ -20,6 +20,17 @@ from cnnstudio.fileio import write_json_atomic, write_text_atomic
 FORMATS = ("savedmodel", "keras", "tflite", "onnx", "python")
 UNTRAINED_FORMATS = ("keras", "python")
 SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx"}
+LOADING = {
+    "savedmodel": "tf.saved_model.load(path).signatures['serving_default'](images=uint8 [N,H,W,C]); "
+                  "'serving_bytes'(image_bytes=string [N]) takes encoded JPEG/PNG files",
+    "keras": "import cnnstudio.modeling.custom_layers, cnnstudio.modeling.preprocessing, "
+             "cnnstudio.modeling.augmentation; keras.saving.load_model(path) (safe_mode stays on)",
+    "tflite": "tf.lite.Interpreter(path).get_signature_runner('probabilities')(images=uint8 [1,H,W,C]); "
+              "class names in the .labels.txt file",
+    "onnx": "onnxruntime.InferenceSession(path).run(None, {input: uint8 [N,H,W,C]}); class names in the "
+            ".labels.txt file",
+    "python": "",
+}
 
 
 @dataclass
@@ -61,6 +72,7 @@ def model_card(source: ModelSource, shape: tuple[int, int, int], dtype: str, fmt
         "cnnstudio_version": __version__,
         # The architecture and settings, so a .keras export can be fine-tuned or retrained as a project.
         "project": source.project,
+        "how_to_load": LOADING[fmt],
     }
 
 

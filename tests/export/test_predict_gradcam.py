@@ -80,6 +80,9 @@ def test_overlay_and_explain(trained_run):
     heat, blended, index = explain(model, image)
     assert blended.shape == (16, 16, 3) and blended.dtype == np.uint8 and 0 <= index < 3
     assert not np.array_equal(blended, image)
+    # The GUI explains with the predictor's model (augmentation stripped): same heat map.
+    again, _, again_index = explain(load_predictor(trained_run).model, image)
+    assert again_index == index and np.allclose(again, heat, atol=1e-5)
     grey = overlay(image[..., :1], np.zeros((16, 16), np.float32))
     assert grey.shape == (16, 16, 3)
     with pytest.raises(ExportError, match="out of range"):
