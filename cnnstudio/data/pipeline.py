@@ -69,11 +69,14 @@ class _Loader:
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
+        # Which files TensorFlow decodes in the graph; a file it fails on moves to Pillow.
+        self.native = np.asarray([formats.is_native(p) and self.shape[2] in (1, 3) for p in self.paths], bool)
         self.disk = None
         self.cached = cache is not None
         self.complete = False  # set when a decoding epoch ends with nothing left to retry
         if cache not in (None, "memory"):
             self.disk = _disk_store(len(self.paths), self.shape, cache, self._key())
+            self.complete = bool(self.disk[1].all())
 
     def _key(self) -> str:
         digest = hashlib.sha1(repr((self.shape, self.resize)).encode())
@@ -86,25 +89,23 @@ class _Loader:
         return digest.hexdigest()[:24]
 
     def epoch_plan(self):
-        """One (cached, order) per epoch: cached when every usable image is in the cache."""
+        """One (cached, order, native) per epoch; cached when every usable image is in the cache."""
         with self.lock:
             self.epoch += 1
             order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
             order = order[~self.bad[order]]
-        yield self.complete and self.cached, order
+        yield self.complete and self.cached, order, self.native[order]
 
-    def pillow_decode(self, index) -> np.ndarray:
+    def pillow_decode(self, index) -> tuple[np.ndarray, np.bool_]:
+        """(image, True), or (zeros, False) with the reason kept for finish()."""
         index = int(index)
         try:
-            return formats.load_image(self.paths[index], self.shape, self.resize)
+            return formats.load_image(self.paths[index], self.shape, self.resize), np.bool_(True)
         except formats.UnusableImage as exc:
             self.reasons[index] = str(exc)
         except Exception as exc:  # whatever Pillow raises, the epoch goes on without this file
             self.reasons[index] = f"could not be decoded ({type(exc).__name__}: {exc})"
-        raise ValueError("skip")  # dropped by ignore_errors; reported in finish()
-
-    def disk_filled(self, index) -> np.bool_:
-        return np.bool_(self.disk[1][int(index)])
+        return np.zeros(self.shape, np.uint8), np.bool_(False)
 
     def disk_read(self, index) -> np.ndarray:
         return np.asarray(self.disk[0][index])
@@ -115,7 +116,9 @@ class _Loader:
         return image
 
     def finish(self, missing) -> np.ndarray:
-        """End of an epoch: report the files that failed; return those to retry with Pillow."""
+        """End of a decoding epoch: report the files that failed; TensorFlow failures retry with Pillow."""
+        if self.disk is not None:
+            missing = np.flatnonzero(~self.disk[1])
         retry = []
         for index in (int(i) for i in missing):
             if self.bad[index]:
@@ -125,6 +128,7 @@ class _Loader:
                 try:
                     formats.load_image(self.paths[index], self.shape, self.resize)
                     retry.append(index)
+                    self.native[index] = False
                     continue
                 except formats.UnusableImage as exc:
                     reason = str(exc)
@@ -138,7 +142,7 @@ class _Loader:
             tmp = mask_path.with_suffix(".tmp.npy")
             np.save(tmp, filled)
             os.replace(tmp, mask_path)
-        return np.asarray(retry, dtype=np.int64)
+        return np.int64(len(retry))
 
 
 def _tf_resize(image, height: int, width: int, policy: str):
@@ -187,97 +191,80 @@ def build_dataset(
         empty = (np.zeros((0, height, width, channels), np.uint8), np.zeros((0,), np.int32))
         return tf.data.Dataset.from_tensor_slices(empty).batch(batch_size, drop_remainder=drop_remainder)
     loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset, shuffle, seed)
-    native_flags = [formats.is_native(p) and channels in (1, 3) for p in loader.paths]
+    memory = cache == "memory"
     with tf.device("/cpu:0"):  # tf.data runs on the CPU: keep its state there, not on a GPU
         paths = tf.constant(loader.paths)
         labels = tf.constant(loader.labels)
-        native = tf.Variable(np.asarray(native_flags, dtype=np.int8), trainable=False)
-        seen = tf.Variable(tf.zeros([count], tf.int8), trainable=False)
-        if cache == "memory":
+        # Which indices produced an image this epoch (in memory: which are cached).
+        done = tf.Variable(tf.zeros([count], tf.int8), trainable=False)
+        if memory:
             store = tf.Variable(tf.zeros([count, height, width, channels], tf.uint8), trainable=False)
-            filled = tf.Variable(tf.zeros([count], tf.int8), trainable=False)
+    image_spec = [height, width, channels]
 
-    def gather(variable, index):
-        return tf.raw_ops.ResourceGather(resource=variable.handle, indices=index, dtype=variable.dtype)
+    def keep(index, image):
+        """Cache the decoded image (memory or disk) and mark the index as done."""
+        if not memory and cache is not None:
+            image = tf.ensure_shape(tf.numpy_function(loader.disk_write, [index, image], tf.uint8,
+                                                      stateful=True), image_spec)
+        with tf.control_dependencies([image]):  # only once the image really decoded
+            writes = [done.scatter_update(tf.IndexedSlices(tf.ones([1], tf.int8), index[None]))]
+            if memory:
+                writes.append(store.scatter_update(tf.IndexedSlices(image[None], index[None])))
+        with tf.control_dependencies(writes):
+            return tf.identity(image), labels[index]
 
-    def pillow(index):
-        image = tf.numpy_function(loader.pillow_decode, [index], tf.uint8, stateful=True)
-        return tf.ensure_shape(image, [height, width, channels])
+    def native_load(index):
+        image = tf.io.decode_image(tf.io.read_file(paths[index]), channels=channels, expand_animations=False)
+        return keep(index, tf.ensure_shape(_tf_resize(image, height, width, resize), image_spec))
 
-    def native_decode(index):
-        data = tf.io.read_file(paths[index])
-        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
-        return tf.ensure_shape(_tf_resize(image, height, width, resize), [height, width, channels])
-
-    def decode(index):
-        return tf.cond(gather(native, index) > 0, lambda: native_decode(index), lambda: pillow(index))
-
-    def decode_and_store(index):
-        image = decode(index)
-        if cache == "memory":
-            writes = [store.scatter_update(tf.IndexedSlices(image[None], index[None])),
-                      filled.scatter_update(tf.IndexedSlices(tf.ones([1], tf.int8), index[None]))]
-            with tf.control_dependencies(writes):
-                return tf.identity(image)
-        image = tf.numpy_function(loader.disk_write, [index, image], tf.uint8, stateful=True)
-        return tf.ensure_shape(image, [height, width, channels])
-
-    def load(index):
-        if cache is None:
-            image = decode(index)
-        elif cache == "memory":
-            image = tf.cond(gather(filled, index) > 0, lambda: gather(store, index),
-                            lambda: decode_and_store(index))
-        else:
-            is_filled = tf.numpy_function(loader.disk_filled, [index], tf.bool, stateful=True)
-            read = lambda: tf.ensure_shape(  # noqa: E731
-                tf.numpy_function(loader.disk_read, [index], tf.uint8, stateful=True), [height, width, channels])
-            image = tf.cond(tf.reshape(is_filled, []), read, lambda: decode_and_store(index))
-        return image, labels[index], index
-
-    def mark_seen(image, label, index):
-        with tf.control_dependencies([seen.scatter_update(tf.IndexedSlices(tf.ones([1], tf.int8), index[None]))]):
-            return tf.identity(image), label
+    def pillow_decode(index):
+        image, ok = tf.numpy_function(loader.pillow_decode, [index], (tf.uint8, tf.bool), stateful=True)
+        return index, tf.ensure_shape(image, image_spec), tf.reshape(ok, [])
 
     def finish(_):
-        missing = tf.reshape(tf.where(seen.value() == 0), [-1])
-        retry = tf.numpy_function(loader.finish, [missing], tf.int64, stateful=True)
-        retry = tf.reshape(retry, [-1])
-        updates = [native.scatter_update(tf.IndexedSlices(tf.zeros_like(retry, tf.int8), retry))]
-        with tf.control_dependencies(updates):
-            reset = seen.assign(tf.zeros([count], tf.int8))
+        missing = tf.reshape(tf.where(done.value() == 0), [-1])
+        retried = tf.numpy_function(loader.finish, [missing], tf.int64, stateful=True)
+        with tf.control_dependencies([retried]):
+            # Memory cache: `done` doubles as "cached", so it is only cleared without one.
+            reset = done.assign(tf.zeros([count], tf.int8)) if not memory else tf.no_op()
         with tf.control_dependencies([reset]):
-            return tf.zeros([height, width, channels], tf.uint8), tf.constant(-1, tf.int32)
+            return tf.zeros(image_spec, tf.uint8), tf.constant(-1, tf.int32)
 
-    def decode_epoch(order, active):
-        dataset = tf.data.Dataset.from_tensor_slices(order)
-        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        dataset = dataset.ignore_errors().map(mark_seen)
+    def decode_epoch(order, native, active):
+        # Two streams (graph decoding, Pillow) merged back into the shuffled order.
+        streams = [
+            tf.data.Dataset.from_tensor_slices(tf.boolean_mask(order, native))
+            .map(native_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors(),
+            tf.data.Dataset.from_tensor_slices(tf.boolean_mask(order, tf.logical_not(native)))
+            .map(pillow_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .filter(lambda _index, _image, ok: ok).map(lambda index, image, _ok: keep(index, image)),
+        ]
+        choice = tf.data.Dataset.from_tensor_slices(tf.cast(tf.logical_not(native), tf.int64))
+        dataset = tf.data.Dataset.choose_from_datasets(streams, choice, stop_on_empty_dataset=False)
         # After the last image of a decoding epoch: report failures, reset the bookkeeping.
         end = tf.data.Dataset.from_tensors(active).filter(lambda flag: flag).map(finish)
-        dataset = dataset.concatenate(end)
-        dataset = dataset.filter(lambda _image, label: label >= 0)
+        dataset = dataset.concatenate(end).filter(lambda _image, label: label >= 0)
         return dataset.batch(batch_size, drop_remainder=drop_remainder)
 
     def gather_batch(index):
-        if cache == "memory":
-            images = gather(store, index)
+        if memory:
+            images = tf.raw_ops.ResourceGather(resource=store.handle, indices=index, dtype=tf.uint8)
         else:
             images = tf.numpy_function(loader.disk_read, [index], tf.uint8, stateful=True)
-            images = tf.ensure_shape(images, [None, height, width, channels])
+            images = tf.ensure_shape(images, [None, *image_spec])
         return images, tf.gather(labels, index)
 
     def cached_epoch(order):
         dataset = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=drop_remainder)
         return dataset.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
-    def epoch(cached, order):
+    def epoch(cached, order, native):
         # Both branches are built; the one given no indices costs nothing.
         nothing = order[:0]
-        decoding = decode_epoch(tf.cond(cached, lambda: nothing, lambda: order), tf.logical_not(cached))
-        replay = cached_epoch(tf.cond(cached, lambda: order, lambda: nothing))
-        return decoding.concatenate(replay)
+        decoding = decode_epoch(tf.cond(cached, lambda: nothing, lambda: order),
+                                tf.cond(cached, lambda: native[:0], lambda: native), tf.logical_not(cached))
+        return decoding.concatenate(cached_epoch(tf.cond(cached, lambda: order, lambda: nothing)))
 
-    plans = tf.data.Dataset.from_generator(
-        loader.epoch_plan, output_signature=(tf.TensorSpec([], tf.bool), tf.TensorSpec([None], tf.int64)))
+    plans = tf.data.Dataset.from_generator(loader.epoch_plan, output_signature=(
+        tf.TensorSpec([], tf.bool), tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.bool)))
     return plans.flat_map(epoch).prefetch(tf.data.AUTOTUNE)
