@@ -80,6 +80,7 @@ class TerminalView:
         self.run_dir = run_dir
         self.bar = None
         self.epochs = 0
+        self.steps = 1
 
     def note(self, text: str) -> None:
         if self.bar is not None:
@@ -87,12 +88,15 @@ class TerminalView:
         else:
             print(text, file=sys.stderr)
 
-    def _new_bar(self, epoch: int, steps: int, done: int = 0) -> None:
+    def _open_bar(self, event: dict[str, Any]) -> None:
         from tqdm import tqdm
 
         self.close()
-        self.bar = tqdm(total=steps, initial=done, desc=f"epoch {epoch}/{self.epochs}", unit="step",
-                        file=sys.stderr, dynamic_ncols=True, leave=False)
+        self.steps = event["steps_per_epoch"]
+        done = (event["start_epoch"] - 1) * self.steps
+        # One bar for the whole run, so its ETA is the run's.
+        self.bar = tqdm(total=self.epochs * self.steps, initial=done, desc=f"epoch {event['start_epoch']}/"
+                        f"{self.epochs}", unit="step", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
     def show(self, event: dict[str, Any]) -> None:
         kind = event["event"]
@@ -101,22 +105,22 @@ class TerminalView:
             print(f"training {event['train_examples']} images ({event['val_examples']} for validation), "
                   f"{len(event['class_names'])} classes, {event['total_params']:,} params on "
                   f"{event['strategy']} × {event['replicas']}; run: {event['run_dir']}", file=sys.stderr)
-        elif kind == "batch":
-            if self.bar is None or self.bar.desc != f"epoch {event['epoch']}/{self.epochs}":
-                self._new_bar(event["epoch"], event["steps"])
-            self.bar.n = event["step"]
+            if event["mode"] in ("train", "resume"):
+                self._open_bar(event)
+        elif kind == "batch" and self.bar is not None:
+            position = (event["epoch"] - 1) * self.steps + event["step"]
+            self.bar.set_description(f"epoch {event['epoch']}/{self.epochs}", refresh=False)
             self.bar.set_postfix(loss=f"{event['loss']:.4f}", acc=f"{event['accuracy']:.3f}",
                                  lr=f"{event['lr']:.2g}", img_s=f"{event['images_per_second'] or 0:.0f}",
                                  refresh=False)
-            self.bar.refresh()
+            self.bar.update(max(0, position - self.bar.n))
         elif kind == "epoch":
             val = ""
             if event["val_loss"] is not None:
                 val = f"  val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}"
             mark = " *" if event["best"] else ""
-            self.close()
-            print(f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}"
-                  f"{val}  lr {event['lr']:.3g}  {event['seconds']:.1f}s{mark}", file=sys.stderr)
+            self.note(f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}"
+                  f"{val}  lr {event['lr']:.3g}  {event['seconds']:.1f}s{mark}")
         elif kind == "warning":
             self.note(f"warning: {event['message']}")
         elif kind == "error":

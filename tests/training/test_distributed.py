@@ -68,3 +68,33 @@ def test_multi_worker_mirrored_on_localhost(tmp_path):
         np.testing.assert_array_equal(chief, second)
     losses = _losses(run_dir)
     assert len(losses) == 3 and losses[-1] < losses[0]
+
+
+def test_multi_worker_stop_is_agreed(tmp_path):
+    """A STOP seen by the workers at different moments must not leave one waiting for the other."""
+    project = tiny_project(tmp_path, epochs=400)
+    run_dir = tmp_path / "run"
+    job = write_job(tmp_path, project, run_dir)
+    cluster = [f"localhost:{_free_port()}", f"localhost:{_free_port()}"]
+
+    def start(job_file):
+        return [WorkerProcess(job_file, env={**ENV, "TF_CONFIG": json.dumps(
+            {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}})}, cwd=REPO,
+            stderr=subprocess.DEVNULL) for index in range(2)]
+
+    workers = start(job)
+    try:
+        chief = []
+        for event in workers[0].events():
+            chief.append(event)
+            if event["event"] == "batch" and event["epoch"] == 2:
+                (run_dir / "STOP").touch()
+        other = list(workers[1].events())
+        codes = [w.wait(120) for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+    assert codes == [0, 0]
+    assert chief[-1]["status"] == other[-1]["status"] == "stopped"
+    assert chief[-1]["epochs_completed"] == other[-1]["epochs_completed"] < 400
+    assert run_status(run_dir)["status"] == "stopped"
