@@ -238,7 +238,6 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         name = self.project.path.name if self.project.path else self.project.name
         self.setWindowTitle(f"{name}{' •' if self.dirty else ''} — CNN Studio")
-        self.setWindowModified(self.dirty)
 
     def update_totals(self, analysis: Analysis | None = None) -> None:
         if analysis is None:
@@ -424,7 +423,8 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         urls = event.mimeData().urls()
-        if urls and Path(urls[0].toLocalFile()).suffix in (".cnnproj", ".json", ".keras"):
+        path = Path(urls[0].toLocalFile()) if urls else None
+        if path is not None and (path.suffix in (".cnnproj", ".json", ".keras") or path.is_dir()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -432,6 +432,10 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802
         path = Path(event.mimeData().urls()[0].toLocalFile())
         event.acceptProposedAction()
+        if path.is_dir() and hasattr(self.sections.get("Data"), "set_folder"):  # an image folder: Data panel
+            self.show_section("Data")
+            QTimer.singleShot(0, lambda: self.sections["Data"].set_folder(path))
+            return
         QTimer.singleShot(0, lambda: self.open_path(path))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
@@ -446,4 +450,6 @@ class MainWindow(QMainWindow):
             self.import_process.waitForFinished(2000)
         if self.editor is not None:
             self.editor.detach()
+        for page in self.sections.values():  # panels end their workers and child processes
+            getattr(page, "shutdown", lambda: None)()
         event.accept()

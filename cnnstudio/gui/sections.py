@@ -1,7 +1,8 @@
 """The sections of the window, in one place: name -> factory(window) -> QWidget.
 
-The Architecture section is the editor; the other panels arrive with the panels issue. To
-add one, put its factory here (or call `register`): the rail and the --section flag follow.
+The Architecture section is the editor; Data, Training, Runs and Export are the panels of
+cnnstudio.gui.panels. To add one, put its factory here (or call `register`): the rail and
+the --section flag follow. `placeholder` makes a stand-in page for a section not built yet.
 """
 
 from __future__ import annotations
@@ -41,15 +42,30 @@ def _architecture(window: MainWindow) -> QWidget:
     return window.architecture_host
 
 
+def _panel(module: str, name: str) -> SectionFactory:
+    """A panel of cnnstudio.gui.panels, imported when the window is built."""
+
+    def make(window: MainWindow) -> QWidget:
+        import importlib
+
+        try:
+            panel = importlib.import_module(f"cnnstudio.gui.panels.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cnnstudio.gui.panels.{module}":
+                raise
+            title = name.removesuffix("Panel")
+            return placeholder(title, f"The {title} panel is not part of this build yet.")(window)
+        return getattr(panel, name)(window)
+
+    return make
+
+
 SECTIONS: dict[str, SectionFactory] = {
     "Architecture": _architecture,
-    "Data": placeholder("Data", "Point the project at an image folder: class table, thumbnails, split, "
-                        "preprocessing and augmentation preview will live here."),
-    "Training": placeholder("Training", "Training settings, live loss/accuracy curves with progress and "
-                            "Start / Stop / Resume will live here."),
-    "Runs": placeholder("Runs", "Past runs, their curves side by side and their checkpoints will live here."),
-    "Export": placeholder("Export", "Export to SavedModel, .keras, TFLite, ONNX or Python source, and try "
-                          "the model on your own images here."),
+    "Data": _panel("data_panel", "DataPanel"),
+    "Training": _panel("training_panel", "TrainingPanel"),
+    "Runs": _panel("runs_panel", "RunsPanel"),
+    "Export": _panel("export_panel", "ExportPanel"),
 }
 
 ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡", "Export": "⇪"}

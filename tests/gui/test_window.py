@@ -1,0 +1,177 @@
+"""The window opens fast, without TensorFlow, renders a screenshot, and manages projects."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from cnnstudio.gui import projects
+from cnnstudio.project.file import Project, load_project, save_project
+from tests.gui.conftest import lenet_graph
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_screenshot_without_tensorflow(tmp_path):
+    out = tmp_path / "shot.png"
+    code = (
+        "import sys\n"
+        "from cnnstudio.cli import main\n"
+        f"rc = main(['gui', '--screenshot', {str(out)!r}, '--section', 'Architecture'])\n"
+        "assert rc == 0, rc\n"
+        "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CNNSTUDIO_HOME=str(tmp_path / "home"))
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert image.width() >= 1200 and image.height() >= 800
+
+
+def test_bad_project_is_a_clean_error(tmp_path):
+    bad = tmp_path / "bad.cnnproj"
+    bad.write_text("{not json")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CNNSTUDIO_HOME=str(tmp_path / "home"))
+    result = subprocess.run([sys.executable, "-m", "cnnstudio", "gui", str(bad), "--screenshot",
+                             str(tmp_path / "x.png")], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "invalid JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_section_is_a_clean_error(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CNNSTUDIO_HOME=str(tmp_path / "home"))
+    result = subprocess.run([sys.executable, "-m", "cnnstudio", "gui", "--screenshot", str(tmp_path / "x.png"),
+                             "--section", "Nope"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Unknown section" in result.stderr
+
+
+def test_sections_rail_switches_pages(window, qtbot):
+    assert window.rail.count() == 5
+    window.show_section("Training")
+    assert window.stack.currentWidget() is window.sections["Training"]
+    window.rail.setCurrentRow(0)
+    assert window.stack.currentWidget() is window.sections["Architecture"]
+
+
+def test_status_bar_totals(window):
+    analysis = window.editor.scene.analysis
+    assert analysis.total_params == 156 + 14 * 14 * 6 * 10 + 10  # conv 5·5·6+6, dense 1176→10
+    assert "11.9K" in window.totals["params"].text()
+    window.batch.setValue(64)
+    small = window.totals["training"].text()
+    window.batch.setValue(1)
+    assert window.totals["training"].text() != small
+
+
+def test_save_and_reopen(window, tmp_path, qtbot):
+    target = tmp_path / "lenet.cnnproj"
+    assert window.save_as(target)
+    assert not window.dirty and target.exists()
+    window.editor.add_layer("Dropout", "flat")
+    assert window.dirty and window.windowTitle().startswith("lenet.cnnproj •")
+    assert window.save()
+    saved = load_project(target)
+    assert "dropout" in saved.graph and saved.graph["out"].inputs == ["dropout"]
+    window.editor.add_layer("BatchNorm", "c1")  # then drop these changes on reopen
+    assert window.open_path(target)
+    assert window.project.graph.to_dict() == saved.graph.to_dict()
+    assert not window.dirty
+    assert str(target.resolve()) in projects.recent_files()
+
+
+def test_unsaved_changes_prompt_can_cancel(window):
+    window.editor.add_layer("Dropout", "flat")
+    answers = []
+    window.ask_save = lambda: answers.append(1) or "cancel"
+    window.new_project()
+    assert answers and "dropout" in window.project.graph  # still the same project
+    window.ask_save = lambda: "discard"
+    window.new_project()
+    assert list(window.project.graph.names) == ["input"]
+
+
+def test_crash_recovery_offer(tmp_path, qtbot):
+    from cnnstudio.gui.app import _application
+    from cnnstudio.gui.main_window import MainWindow
+
+    _application()
+    path = tmp_path / "p.cnnproj"
+    save_project(Project(graph=lenet_graph(), name="p"), path)
+    # A session edits and autosaves, then "crashes" (never closes).
+    first = MainWindow(load_project(path))
+    qtbot.addWidget(first)
+    first.editor.add_layer("Dropout", "flat")
+    first.write_recovery()
+    recovery = projects.recovery_path(path)
+    assert recovery.exists()
+    time.sleep(0.01)
+    os.utime(recovery, (time.time() + 5, time.time() + 5))
+    first.autosave.stop()
+    first.editor.detach()
+    # The next start offers it back.
+    second = MainWindow(load_project(path))
+    second.ask_save = lambda: "discard"
+    qtbot.addWidget(second)
+    second.show()
+    assert second.recovery_bar.isVisible()
+    qtbot.mouseClick(second.recovery_bar.restore_button, Qt.MouseButton.LeftButton)
+    assert "dropout" in second.project.graph
+    assert second.dirty and second.project.path == path
+    assert not second.recovery_bar.isVisible()
+    assert second.save()
+    assert not recovery.exists()
+    assert "dropout" in json.loads(path.read_text())["architecture"]["nodes"][-2]["name"] or \
+        any(n["name"] == "dropout" for n in json.loads(path.read_text())["architecture"]["nodes"])
+    second.close()
+
+
+def test_discard_recovery_deletes_it(tmp_path, qtbot):
+    from cnnstudio.gui.app import _application
+    from cnnstudio.gui.main_window import MainWindow
+
+    _application()
+    path = tmp_path / "p.cnnproj"
+    save_project(Project(graph=lenet_graph(), name="p"), path)
+    recovery = projects.recovery_path(path)
+    recovery.write_text(path.read_text())
+    os.utime(recovery, (time.time() + 5, time.time() + 5))
+    win = MainWindow(load_project(path))
+    qtbot.addWidget(win)
+    win.show()
+    assert win.recovery_bar.isVisible()
+    qtbot.mouseClick(win.recovery_bar.discard_button, Qt.MouseButton.LeftButton)
+    assert not recovery.exists() and not win.recovery_bar.isVisible()
+    win.close()
+
+
+def test_drop_project_file_on_window(window, tmp_path, qtbot):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    graph = lenet_graph()
+    graph.add_layer("Dropout", ["out"], name="extra")
+    path = tmp_path / "dropped.cnnproj"
+    save_project(Project(graph=graph, name="dropped"), path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+    qtbot.waitUntil(lambda: window.project.path == path, timeout=3000)
+    assert "extra" in window.project.graph
