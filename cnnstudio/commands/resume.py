@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from cnnstudio.training.job import Job, load_job
 
     run_dir = Path(args.run_dir).resolve()
-    if not (run_dir / "job.json").is_file():
+    if not (run_dir / "job.json").is_file() or not (run_dir / "checkpoints").is_dir():
         raise TrainingError(f"{run_dir}: not a run directory (no job.json). Give the folder a run was started in.")
     from cnnstudio.training.rundir import RunDirectory
 
