@@ -82,6 +82,7 @@ def reference_outputs(model: Any, images: np.ndarray) -> np.ndarray:
 
 def run_child(fmt: str, artefact: Path, samples: Samples, timeout: float = 600) -> tuple[dict, dict]:
     """Outputs of the artefact computed by verify_child.py in a new interpreter."""
+    artefact = Path(artefact).resolve()  # the child runs in a scratch folder
     with tempfile.TemporaryDirectory(prefix="cnnstudio-verify-") as folder:
         inputs = Path(folder) / "inputs.npz"
         encoded = {f"encoded_{i}": np.frombuffer(data, dtype=np.uint8) for i, data in enumerate(samples.encoded)}

@@ -118,3 +118,10 @@ def test_cli_exits_1_when_verification_fails(trained_run, tmp_path, monkeypatch,
     assert "verification FAILED" in out and "do not ship" in out
     saved = json.loads((tmp_path / "m.verification.json").read_text())
     assert saved["passed"] is False
+
+
+def test_relative_output_path(trained_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    report = export(trained_run, "savedmodel", "relative/model")
+    assert report.passed, report.to_dict()
+    assert (tmp_path / "relative" / "model" / "saved_model.pb").exists()
