@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
 from cnnstudio.zoo._builder import Builder
 
 KNOBS = (
     ParamSpec("aux_heads", "bool", False, "The two auxiliary classifiers on 4a and 4d "
-              "(training-time extra outputs weighted 0.3 in the paper)."),
+              "(training-time extra outputs weighted 0.3 in the paper; below 80 pixels their 5×5 "
+              "pooling shrinks to the whole map)."),
     ParamSpec("lrn", "bool", True, "LRN after the first convolutions, as in the paper."),
     ParamSpec("dropout", "float", 0.4, "Dropout before the final classifier.",
               minimum=0.0, maximum=0.9),
@@ -42,9 +45,12 @@ def _inception(b: Builder, x: str, name: str) -> str:
         return b.add("Concatenate", [branch1, branch3, branch5, pool], f"{p}_output")
 
 
-def _aux(b: Builder, x: str, name: str, classes: int) -> str:
+def _aux(b: Builder, x: str, name: str, classes: int, size: tuple[int, int]) -> str:
+    # The paper's 5×5/3 pooling takes 14×14 to 4×4; smaller images pool their whole map.
+    side = min(math.ceil(d / 16) for d in size)
+    window, stride = (5, 3) if side >= 5 else (side, side)
     with b.scope(name):
-        x = b.add("AvgPool2D", x, f"{name}_pool", pool_size=5, strides=3)
+        x = b.add("AvgPool2D", x, f"{name}_pool", pool_size=window, strides=stride)
         x = b.conv(x, f"{name}_conv", 128, 1, activation="relu")
         x = b.add("Flatten", x, f"{name}_flatten")
         x = b.add("Dense", x, f"{name}_fc", units=1024, activation="relu")
@@ -74,7 +80,7 @@ def googlenet(size: tuple[int, int], channels: int, classes: int, aux_heads: boo
                           padding="same")
         x = _inception(b, x, name)
         if aux_heads and name in ("4a", "4d"):
-            heads.append(_aux(b, x, f"aux{len(heads) + 1}", classes))
+            heads.append(_aux(b, x, f"aux{len(heads) + 1}", classes, size))
     with b.scope("head"):
         x = b.add("GlobalAvgPool2D", x, "avg_pool")
         if dropout:

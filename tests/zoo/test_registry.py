@@ -134,3 +134,44 @@ def test_cli_errors_exit_2(argv, message, tmp_path, capsys, monkeypatch):
 
     assert re.search(message, err)
     assert not (tmp_path / "x.json").exists()
+
+
+def _knob_strategy(spec):
+    from hypothesis import strategies as st
+
+    if spec.kind == "choice":
+        return st.sampled_from(spec.choices)
+    if spec.kind == "bool":
+        return st.booleans()
+    if spec.kind == "int":
+        values = st.integers(int(spec.minimum or 1), min(int(spec.maximum or 300), 300))
+        return st.one_of(st.none(), values) if spec.optional else values
+    values = st.sampled_from([0.0, 0.3, 0.5])
+    return st.one_of(st.none(), values) if spec.optional else values
+
+
+def test_any_settings_give_a_valid_graph_or_a_clear_error():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @st.composite
+    def requests(draw):
+        family = draw(st.sampled_from(zoo.families()))
+        knobs = {spec.name: draw(_knob_strategy(spec)) for spec in family.knobs
+                 if draw(st.booleans())}
+        size = draw(st.sampled_from([28, 32, 48, 64, 96, 150, 227]))
+        return family.name, size, draw(st.sampled_from([1, 3])), draw(st.integers(1, 20)), knobs
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(requests())
+    def check(request):
+        name, size, channels, classes, knobs = request
+        try:
+            graph = zoo.create(name, (size, size), channels, classes, **knobs)
+        except StudioError as exc:
+            assert str(exc)
+            return
+        analysis = analyze(graph)
+        assert analysis.valid, (request, analysis.errors[0].message)
+
+    check()
