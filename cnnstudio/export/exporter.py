@@ -191,25 +191,18 @@ def _export_tflite(serving, source, shape, resize, out, card, samples, report, s
 
 
 def _export_python(source: ModelSource, out: Path, report: ExportReport) -> None:
-    """Delegate to cnnstudio.export.python_source with the source's architecture graph."""
+    """Delegate to cnnstudio.export.python_source (it checks the code by building it)."""
     try:
-        from cnnstudio.export import python_source
+        from cnnstudio.export.python_source import export_python
     except ImportError:
         raise ExportError("Python source export is not available in this installation.") from None
-    if not source.project:
-        raise ExportError(f"{source.path}: no architecture is known for this model (a .keras file without "
-                          "its model card); export python from the run directory or the project instead.")
-    from cnnstudio.project.file import Project
+    target: Any = source
+    if source.kind != "project" and source.project:
+        # A run's model also holds preprocessing and augmentation; the source is the architecture.
+        from cnnstudio.project.file import Project
 
-    graph = Project.from_dict(source.project, where=str(source.path)).graph
-    for name in ("export_python", "write_python", "graph_to_python", "to_python"):
-        function = getattr(python_source, name, None)
-        if callable(function):
-            break
-    else:
-        raise ExportError("Python source export is not available in this installation.")
-    result = function(graph, out) if name in ("export_python", "write_python") else function(graph)
-    if isinstance(result, str):
-        write_text_atomic(out, result)
+        target = Project.from_dict(source.project, where=str(source.path)).graph
+    export_python(target, out)
     report.artefacts.append(str(out))
-    report.notes.append("Python source rebuilds the architecture only (no weights, no preprocessing).")
+    report.notes.append("Python source rebuilds the architecture only (no weights, no preprocessing); it was "
+                        "checked by building it and comparing the parameter count.")
