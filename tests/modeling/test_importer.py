@@ -180,3 +180,49 @@ def test_unbuilt_model_is_a_clear_error():
     model = keras.Sequential([keras.layers.Dense(2)])
     with pytest.raises(StudioError, match="build"):
         graph_from_keras(model)
+
+
+def test_layer_types_added_for_imports_agree_with_keras():
+    from cnnstudio.graph import catalogue
+    from cnnstudio.graph.model import Graph
+    from cnnstudio.modeling.custom_layers import ChannelScale, ScaledAdd
+
+    graph = Graph(name="extras")
+    graph.add_layer("Input", name="input", height=6, width=5, channels=3)
+    graph.add_layer("Normalization", ["input"], name="adapted")
+    graph.add_layer("Normalization", ["adapted"], name="fixed", mean="0.5, 0.4, 0.3",
+                    variance="0.25, 0.25, 1")
+    graph.add_layer("Identity", ["fixed"], name="same")
+    graph.add_layer("Conv2D", ["same"], name="conv", filters=3, kernel_size=1)
+    graph.add_layer("ChannelScale", ["conv"], name="gamma", init_values=0.1)
+    graph.add_layer("ScaledAdd", ["same", "gamma"], name="residual", scale=0.2)
+    analysis = analyze(graph)
+    assert analysis.nodes["adapted"].non_trainable_params == 2 * 3 + 1
+    assert analysis.nodes["fixed"].param_count == 0
+    assert analysis.nodes["gamma"].trainable_params == 3
+    assert analysis.nodes["gamma"].macs == 6 * 5 * 3
+    model = build_model(graph)
+    assert_matches_keras(graph, model)
+    x = np.random.default_rng(0).random((1, 6, 5, 3), dtype=np.float32)
+    model.get_layer("adapted").set_weights([np.zeros(3), np.ones(3), np.array(1.0)])
+    fixed = (x - np.array([0.5, 0.4, 0.3])) / np.sqrt([0.25, 0.25, 1.0])
+    conv = np.asarray(model.get_layer("conv")(fixed.astype(np.float32)))
+    np.testing.assert_allclose(np.asarray(model(x)), fixed + 0.2 * 0.1 * conv, rtol=1e-5, atol=1e-5)
+    for layer in (ChannelScale(0.5, name="a"), ScaledAdd(0.3, name="b")):
+        clone = type(layer).from_config(layer.get_config())
+        assert clone.get_config() == layer.get_config()
+    for name in ("Identity", "Normalization", "ChannelScale", "ScaledAdd"):
+        assert all(spec.help for spec in catalogue.get(name).params)
+
+
+def test_normalization_values_are_checked():
+    from cnnstudio.graph.model import Graph
+
+    graph = Graph()
+    graph.add_layer("Input", name="input", height=4, width=4, channels=3)
+    graph.add_layer("Normalization", ["input"], name="norm", mean="1, 2", variance="1, 1")
+    assert "one value per channel" in analyze(graph).errors[0].message
+    graph.set_params("norm", {"mean": "1, 2, 3"})
+    assert "both mean and variance" in analyze(graph).errors[0].message
+    graph.set_params("norm", {"mean": "a, b", "variance": ""})
+    assert "numbers separated by commas" in analyze(graph).errors[0].message
