@@ -1,0 +1,139 @@
+"""The validation images of one confusion-matrix cell, most confident first; exclude or relabel.
+
+Curation changes only the project (Project.exclusions / Project.relabels): the files on
+disk are never touched. Retrain to see the effect.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from cnnstudio.gui.panels.common import mark_dirty, muted
+from cnnstudio.gui.panels.thumbs import ThumbnailLoader
+
+
+def cell_entries(predictions: dict[str, Any] | None, true: int, predicted: int) -> list[dict[str, Any]]:
+    """Rows of val_predictions.json in the cell, sorted by confidence (highest first)."""
+    rows = [r for r in (predictions or {}).get("predictions", [])
+            if r.get("label") == true and r.get("predicted") == predicted]
+    return sorted(rows, key=lambda r: -float(r.get("confidence", 0.0)))
+
+
+def relative_to_dataset(project: Any, path: str) -> str | None:
+    folder = project.dataset_folder()
+    if folder is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(Path(folder).resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+class CellDialog(QDialog):
+    def __init__(self, window: Any, project: Any, classes: list[str], entries: list[dict[str, Any]],
+                 true: int, predicted: int, parent=None):
+        super().__init__(parent)
+        self.window_ref, self.project, self.classes = window, project, classes
+        name = lambda i: classes[i] if i < len(classes) else str(i)  # noqa: E731
+        self.setWindowTitle(f"True {name(true)} → predicted {name(predicted)}")
+        self.resize(760, 520)
+        layout = QVBoxLayout(self)
+        verdict = "correct" if true == predicted else "mistakes"
+        layout.addWidget(QLabel(f"<b>{len(entries)}</b> validation image(s), {verdict}, most confident first."))
+        self.list = QListWidget()
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setIconSize(QSize(96, 96))
+        self.list.setGridSize(QSize(124, 146))
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setUniformItemSizes(True)
+        self.thumbs = ThumbnailLoader(96, self)
+        self.thumbs.loaded.connect(self._loaded)
+        self.items: dict[str, QListWidgetItem] = {}
+        for entry in entries:
+            item = QListWidgetItem(f"{entry.get('confidence', 0):.0%}\n{Path(entry['path']).name}")
+            item.setData(Qt.ItemDataRole.UserRole, entry["path"])
+            item.setToolTip(f"{entry['path']}\nconfidence {entry.get('confidence', 0):.3f}")
+            self.list.addItem(item)
+            self.items[entry["path"]] = item
+        self.thumbs.request([e["path"] for e in reversed(entries)])
+        layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        self.exclude_button = QPushButton("Exclude from project")
+        self.exclude_button.setToolTip("Leave the selected files out of training (the files stay on disk).")
+        self.exclude_button.clicked.connect(self.exclude_selected)
+        self.relabel_box = QComboBox()
+        self.relabel_box.addItems(classes)
+        self.relabel_box.setCurrentIndex(min(predicted, len(classes) - 1))
+        self.relabel_button = QPushButton("Relabel as")
+        self.relabel_button.setToolTip("Give the selected files this class in the project (disk untouched).")
+        self.relabel_button.clicked.connect(lambda: self.relabel_selected(self.relabel_box.currentText()))
+        row.addWidget(self.exclude_button)
+        row.addSpacing(12)
+        row.addWidget(self.relabel_button)
+        row.addWidget(self.relabel_box)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.status = muted("Changes apply to the project; start a new run to retrain with them.")
+        layout.addWidget(self.status)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _loaded(self, batch) -> None:
+        for path, pixmap in batch:
+            item = self.items.get(path)
+            if item is not None and not pixmap.isNull():
+                item.setIcon(pixmap)
+
+    def selected_paths(self) -> list[str]:
+        return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
+
+    def exclude_selected(self) -> int:
+        done = 0
+        for path in self.selected_paths():
+            rel = relative_to_dataset(self.project, path)
+            if rel is not None and rel not in self.project.exclusions:
+                self.project.exclusions.append(rel)
+                self.project.relabels.pop(rel, None)
+                self.items[path].setText(f"excluded\n{Path(path).name}")
+                done += 1
+        self._changed(f"{done} file(s) excluded from the project.", done)
+        return done
+
+    def relabel_selected(self, class_name: str) -> int:
+        done = 0
+        for path in self.selected_paths():
+            rel = relative_to_dataset(self.project, path)
+            if rel is not None:
+                self.project.relabels[rel] = class_name
+                if rel in self.project.exclusions:
+                    self.project.exclusions.remove(rel)
+                self.items[path].setText(f"→ {class_name}\n{Path(path).name}")
+                done += 1
+        self._changed(f"{done} file(s) relabelled as '{class_name}' in the project.", done)
+        return done
+
+    def _changed(self, message: str, done: int) -> None:
+        self.status.setText(message + (" Start a new run to retrain." if done else ""))
+        if done:
+            mark_dirty(self.window_ref)
+
+    def done(self, result: int) -> None:
+        self.thumbs.shutdown()
+        super().done(result)

@@ -1,0 +1,122 @@
+"""Small pieces the panels share: titled boxes, images to pixmaps, plot styling, child commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QPixmap
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from cnnstudio.gui import theme
+
+RUNS_FOLDER = "runs"  # beside the project file, as `cnnstudio train` does by default
+
+
+def box(title: str, widget: QWidget | None = None, tip: str = "") -> tuple[QFrame, QVBoxLayout]:
+    """A titled panel area (title in the theme's PanelTitle style)."""
+    frame = QFrame(objectName="PanelBox")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(8, 4, 8, 8)
+    layout.setSpacing(4)
+    label = QLabel(title, objectName="PanelTitle")
+    label.setToolTip(tip)
+    layout.addWidget(label)
+    if widget is not None:
+        layout.addWidget(widget)
+    return frame, layout
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
+
+
+def muted(text: str = "") -> QLabel:
+    label = QLabel(text, objectName="Muted")
+    label.setWordWrap(True)
+    return label
+
+
+def array_to_image(array: np.ndarray) -> QImage:
+    """uint8 (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) -> a QImage owning its pixels."""
+    array = np.ascontiguousarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = np.ascontiguousarray(array[..., 0])
+    height, width = array.shape[:2]
+    if array.ndim == 2:
+        image = QImage(array.data, width, height, width, QImage.Format.Format_Grayscale8)
+    elif array.shape[2] == 4:
+        image = QImage(array.data, width, height, width * 4, QImage.Format.Format_RGBA8888)
+    else:
+        image = QImage(array.data, width, height, width * 3, QImage.Format.Format_RGB888)
+    return image.copy()  # detach from the numpy buffer
+
+
+def array_to_pixmap(array: np.ndarray, size: int | None = None) -> QPixmap:
+    pixmap = QPixmap.fromImage(array_to_image(array))
+    if size:
+        # Small images are enlarged without smoothing so the pixels stay visible.
+        mode = (Qt.TransformationMode.FastTransformation if max(array.shape[:2]) < size
+                else Qt.TransformationMode.SmoothTransformation)
+        pixmap = pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode)
+    return pixmap
+
+
+def style_plot(plot: Any, title: str, left: str, bottom: str) -> None:
+    """pyqtgraph plot in the window's palette, labelled axes with units."""
+    colours = theme.colours()
+    plot.setBackground(colours.card if not colours.dark else colours.canvas)
+    item = plot.getPlotItem()
+    item.setTitle(title, color=colours.text.name(), size="10pt")
+    for axis in ("left", "bottom"):
+        ax = item.getAxis(axis)
+        ax.setPen(colours.muted)
+        ax.setTextPen(colours.muted)
+    item.setLabel("left", left, color=colours.muted.name())
+    item.setLabel("bottom", bottom, color=colours.muted.name())
+    item.showGrid(x=True, y=True, alpha=0.15)
+    item.setMenuEnabled(False)
+
+
+SERIES_COLOURS = ["#3d7eff", "#e0702f", "#2f9e5f", "#c2439a", "#8a6bd3", "#c58a00", "#2f9e8f", "#d64541"]
+
+
+def python_command(*module_args: str) -> list[str]:
+    """A child Python running a module of this installation (never a fork of the window)."""
+    return [sys.executable, *module_args]
+
+
+def cli_command(*args: str) -> list[str]:
+    return python_command("-m", "cnnstudio", *args)
+
+
+def child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def runs_folder(project_path: Path | None) -> Path | None:
+    return None if project_path is None else Path(project_path).resolve().parent / RUNS_FOLDER
+
+
+def open_folder(path: Path) -> bool:
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def mark_dirty(window: Any) -> None:
+    """Tell the window its project changed outside the editor's undo stack (settings, curation)."""
+    if window is None:
+        return
+    window._forced_dirty = True
+    update = getattr(window, "_update_title", None)
+    if update is not None:
+        update()

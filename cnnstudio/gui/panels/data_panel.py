@@ -1,0 +1,524 @@
+"""The Data section: folder scan (background, cancellable), class table and chart, thumbnails,
+unusable files; split, preprocessing and augmentation settings with live previews.
+
+Scanning, splitting and statistics are cnnstudio.data's; augmentation variants come from the
+training layer, computed in the TensorFlow helper process.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import create_worker
+
+from cnnstudio.data.progress import TaskState
+from cnnstudio.gui.panels.common import (
+    array_to_pixmap,
+    box,
+    mark_dirty,
+    muted,
+    open_folder,
+    scrolled,
+)
+from cnnstudio.gui.panels.data_settings import AugmentationForm
+from cnnstudio.gui.panels.helper import helper_for
+from cnnstudio.gui.panels.plots import pg
+from cnnstudio.gui.panels.thumbs import ThumbnailLoader
+from cnnstudio.gui.widgets.param_form import ParamForm
+from cnnstudio.project import schema
+
+THUMB = 96
+
+
+class ThumbnailModel(QAbstractListModel):
+    """Image files of the scan; icons load lazily when the view asks for them."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.loader = loader
+        self.entries: list[tuple[str, str]] = []  # (absolute path, class)
+        self.rows: dict[str, int] = {}
+        blank = QPixmap(THUMB, THUMB)
+        blank.fill(QColor(0, 0, 0, 0))
+        self.blank = blank
+        loader.loaded.connect(self._loaded)
+
+    def set_entries(self, entries: list[tuple[str, str]]) -> None:
+        self.beginResetModel()
+        self.loader.forget()
+        self.entries = entries
+        self.rows = {path: i for i, (path, _c) in enumerate(entries)}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self.entries)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        path, name = self.entries[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.loader.get(path) or self.blank
+        if role == Qt.ItemDataRole.DisplayRole:
+            return Path(path).name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{path}\nclass: {name}"
+        return None
+
+    def _loaded(self, batch) -> None:
+        rows = [self.rows[p] for p, _pix in batch if p in self.rows]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
+
+
+class DataPanel(QWidget):
+    progressed = Signal(int, int, str)  # emitted from worker threads; queued to the GUI thread
+
+    def __init__(self, window: Any):
+        super().__init__()
+        self.window_ref = window
+        self.scan = None
+        self.state: TaskState | None = None
+        self.workers: list[Any] = []
+        self.aug_seed = 0
+        self.temp = tempfile.TemporaryDirectory(prefix="cnnstudio-preview-")
+        self.loader = ThumbnailLoader(THUMB, self)
+        self.progressed.connect(self._progress)
+        self._build()
+        window.project_changed.connect(self.set_project)
+        self.set_project(window.project)
+
+    # ---- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(splitter)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        folder_frame, folder_box = box("Image folder", tip="One subfolder per class, or train/ val/ test/. "
+                                       "Drop a folder onto the window to use it.")
+        row = QHBoxLayout()
+        self.folder_edit = QLineEdit(placeholderText="drop a folder here or choose one")
+        self.folder_edit.editingFinished.connect(lambda: self.set_folder(self.folder_edit.text()))
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self.choose_folder)
+        self.rescan_button = QPushButton("Rescan")
+        self.rescan_button.clicked.connect(self.start_scan)
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(choose)
+        row.addWidget(self.rescan_button)
+        folder_box.addLayout(row)
+        progress_row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        folder_box.addLayout(progress_row)
+        self.summary = muted()
+        folder_box.addWidget(self.summary)
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b07800;")
+        folder_box.addWidget(self.warnings)
+        column.addWidget(folder_frame)
+        self.class_table = QTableWidget(0, 3)
+        self.class_table.setHorizontalHeaderLabels(["Class", "Images", "Share"])
+        self.class_table.verticalHeader().hide()
+        self.class_table.horizontalHeader().setStretchLastSection(True)
+        self.class_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.class_table.itemSelectionChanged.connect(self._class_selected)
+        table_frame, table_box = box("Classes", self.class_table)
+        self.chart = pg.PlotWidget()
+        self.chart.setMaximumHeight(150)
+        from cnnstudio.gui.panels.common import style_plot
+
+        style_plot(self.chart, "", "images", "")
+        self.chart.getPlotItem().setMouseEnabled(False, False)
+        table_box.addWidget(self.chart)
+        column.addWidget(table_frame, 2)
+        self.unusable = QListWidget()
+        self.unusable.setToolTip("Double-click to open the folder that holds the file.")
+        self.unusable.itemDoubleClicked.connect(self._open_unusable)
+        bad_frame, _ = box("Unusable files", self.unusable)
+        column.addWidget(bad_frame, 1)
+        splitter.addWidget(left)
+
+        centre = QWidget()
+        centre_column = QVBoxLayout(centre)
+        centre_column.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        self.class_filter = QComboBox()
+        self.class_filter.currentIndexChanged.connect(lambda _i: self._fill_thumbnails())
+        self.thumb_count = muted()
+        head.addWidget(QLabel("Show"))
+        head.addWidget(self.class_filter)
+        head.addWidget(self.thumb_count, 1)
+        thumbs_frame, thumbs_box = box("Thumbnails")
+        thumbs_box.addLayout(head)
+        self.thumbs = QListView()
+        self.thumbs.setViewMode(QListView.ViewMode.IconMode)
+        self.thumbs.setIconSize(QSize(THUMB, THUMB))
+        self.thumbs.setGridSize(QSize(THUMB + 18, THUMB + 30))
+        self.thumbs.setUniformItemSizes(True)
+        self.thumbs.setLayoutMode(QListView.LayoutMode.Batched)
+        self.thumbs.setBatchSize(500)
+        self.thumbs.setResizeMode(QListView.ResizeMode.Adjust)
+        self.thumbs.setMovement(QListView.Movement.Static)
+        self.model = ThumbnailModel(self.loader, self)
+        self.thumbs.setModel(self.model)
+        thumbs_box.addWidget(self.thumbs, 1)
+        centre_column.addWidget(thumbs_frame)
+        splitter.addWidget(centre)
+
+        self.settings_tabs = QTabWidget()
+        self.split_host, self.pre_host, self.aug_host = QWidget(), QWidget(), QWidget()
+        for host, title in ((self.split_host, "Split"), (self.pre_host, "Preprocessing"),
+                            (self.aug_host, "Augmentation")):
+            QVBoxLayout(host).setContentsMargins(4, 4, 4, 4)
+            self.settings_tabs.addTab(scrolled(host), title)
+        self.split_summary = muted()
+        self.pre_images = [QLabel() for _ in range(3)]
+        self.pre_note = muted()
+        self.aug_grid = QGridLayout()
+        self.aug_status = muted()
+        splitter.addWidget(self.settings_tabs)
+        splitter.setSizes([360, 640, 420])
+        splitter.setStretchFactor(1, 1)
+        self._set_busy(False)
+
+    # ---- project and folder --------------------------------------------------------------------
+    def set_project(self, project: Any) -> None:
+        self.project = project
+        self._build_settings()
+        folder = project.dataset_folder()
+        self.folder_edit.setText(str(folder) if folder else "")
+        self.scan = None
+        self._show_scan()
+        if folder is not None and folder.is_dir():
+            self.start_scan()
+
+    def _clear(self, host: QWidget) -> QVBoxLayout:
+        layout = host.layout()
+        while layout.count():
+            item = layout.takeAt(0)
+            if item.widget() is not None and item.widget() not in (self.split_summary, self.pre_note,
+                                                                   self.aug_status, *self.pre_images):
+                item.widget().deleteLater()
+        return layout
+
+    def _build_settings(self) -> None:
+        p = self.project
+        layout = self._clear(self.split_host)
+        split_form = ParamForm(tuple(s for s in schema.DATASET if s.name != "folder"), p.dataset)
+        split_form.changed.connect(lambda n, v: self._setting("dataset", n, v))
+        layout.addWidget(split_form)
+        layout.addWidget(self.split_summary)
+        layout.addStretch(1)
+        layout = self._clear(self.pre_host)
+        pre_form = ParamForm(schema.PREPROCESSING, p.preprocessing)
+        pre_form.changed.connect(lambda n, v: self._setting("preprocessing", n, v))
+        layout.addWidget(pre_form)
+        row = QHBoxLayout()
+        for label, title in zip(self.pre_images, ("Mean image", "Normalised sample", "ZCA-whitened"), strict=True):
+            cell = QVBoxLayout()
+            label.setFixedSize(112, 112)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell.addWidget(label)
+            cell.addWidget(muted(title))
+            row.addLayout(cell)
+        layout.addLayout(row)
+        layout.addWidget(self.pre_note)
+        layout.addStretch(1)
+        layout = self._clear(self.aug_host)
+        self.aug_form = AugmentationForm(p.augmentation)
+        self.aug_form.changed.connect(lambda n, v: self._setting("augmentation", n, v))
+        layout.addWidget(self.aug_form)
+        shuffle = QPushButton("New random variants")
+        shuffle.clicked.connect(self._reseed)
+        layout.addWidget(shuffle)
+        grid_host = QWidget()
+        grid_host.setLayout(self.aug_grid)
+        layout.addWidget(grid_host)
+        layout.addWidget(self.aug_status)
+        layout.addStretch(1)
+
+    def _setting(self, section: str, name: str, value: Any) -> None:
+        self.project.section(section)[name] = value
+        mark_dirty(self.window_ref)
+        if section == "dataset":
+            self.update_split()
+        elif section == "preprocessing":
+            self.update_preprocessing()
+            self.update_augmentation()
+        else:
+            self.update_augmentation()
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Image folder", self.folder_edit.text())
+        if folder:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: str | Path) -> None:
+        folder = str(folder).strip()
+        if not folder or folder == self.project.dataset.get("folder"):
+            return
+        self.project.dataset["folder"] = folder
+        self.project.split = None  # a new folder gets a new split
+        self.folder_edit.setText(folder)
+        mark_dirty(self.window_ref)
+        self.start_scan()
+
+    # ---- background work -----------------------------------------------------------------------
+    def _run(self, function, *args, done=None, failed=None):
+        worker = create_worker(function, *args, _start_thread=False)
+        if done is not None:
+            worker.returned.connect(done)
+        worker.errored.connect(failed or (lambda exc: self.summary.setText(str(exc))))
+        worker.finished.connect(lambda: self.workers.remove(worker) if worker in self.workers else None)
+        self.workers.append(worker)
+        worker.start()
+        return worker
+
+    def _task(self) -> TaskState:
+        """A cancel flag for a preview; shutdown cancels them all."""
+        state = TaskState()
+        self.tasks = [t for t in getattr(self, "tasks", []) if not t.cancelled][-8:] + [state]
+        return state
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.rescan_button.setEnabled(not busy)
+
+    def start_scan(self) -> None:
+        from cnnstudio.data.scan import scan_folder
+
+        folder = self.project.dataset_folder()
+        if folder is None:
+            return
+        self.cancel()
+        self.state = TaskState(lambda s: self.progressed.emit(s.done, s.total, s.message), min_interval=0.1)
+        self._set_busy(True)
+        self.summary.setText(f"Scanning {folder}…")
+        self.scan_worker = self._run(scan_folder, folder, False, self.state, done=self._scanned,
+                                     failed=self._scan_failed)
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{message} %v/%m")
+
+    def cancel(self) -> None:
+        if self.state is not None:
+            self.state.cancel()
+            self.state = None
+
+    def _scan_failed(self, exc: Exception) -> None:
+        self._set_busy(False)
+        self.summary.setText(str(exc))
+
+    def _scanned(self, result) -> None:
+        self._set_busy(False)
+        self.state = None
+        self.scan = result
+        self._show_scan()
+        self.update_split()
+        self.update_preprocessing()
+        self.update_augmentation()
+
+    def _show_scan(self) -> None:
+        scan = self.scan
+        self.class_table.setRowCount(0)
+        self.unusable.clear()
+        self.class_filter.blockSignals(True)
+        self.class_filter.clear()
+        self.class_filter.addItem("All classes", None)
+        self.chart.getPlotItem().clear()
+        if scan is None:
+            self.class_filter.blockSignals(False)
+            self.model.set_entries([])
+            self.summary.setText("No folder scanned yet." if not self.project.dataset.get("folder") else "")
+            self.warnings.setText("")
+            return
+        counts = scan.counts()
+        total = sum(counts.values()) or 1
+        self.class_table.setRowCount(len(counts))
+        for row, (name, count) in enumerate(counts.items()):
+            self.class_table.setItem(row, 0, QTableWidgetItem(name))
+            for col, text in ((1, str(count)), (2, f"{count / total:.1%}")):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.class_table.setItem(row, col, item)
+            self.class_filter.addItem(f"{name} ({count})", name)
+        self.class_table.resizeColumnsToContents()
+        self.class_filter.blockSignals(False)
+        xs = np.arange(len(counts))
+        self.chart.addItem(pg.BarGraphItem(x=xs, height=list(counts.values()), width=0.7, brush="#3d7eff"))
+        self.chart.getPlotItem().getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(counts)]])
+        for path, reason in scan.unreadable:
+            item = QListWidgetItem(f"{path} — {reason}")
+            item.setData(Qt.ItemDataRole.UserRole, str(scan.folder / path))
+            self.unusable.addItem(item)
+        sizes = {f"{r.width}×{r.height}" for r in scan.images[:2000]}
+        self.summary.setText(f"<b>{len(scan.images):,}</b> images in <b>{len(counts)}</b> classes "
+                             f"({scan.layout} layout), {len(scan.unreadable)} unusable, "
+                             f"{len(sizes)} image size(s).")
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in scan.warnings()) or (scan.problem() or ""))
+        self._fill_thumbnails()
+
+    def _fill_thumbnails(self) -> None:
+        if self.scan is None:
+            return
+        wanted = self.class_filter.currentData()
+        entries = [(str(self.scan.folder / r.path), r.class_name) for r in self.scan.images
+                   if wanted is None or r.class_name == wanted]
+        self.model.set_entries(entries)
+        self.thumb_count.setText(f"{len(entries):,} image(s)")
+
+    def _class_selected(self) -> None:
+        rows = self.class_table.selectionModel().selectedRows()
+        if rows:
+            self.class_filter.setCurrentIndex(rows[0].row() + 1)
+
+    def _open_unusable(self, item: QListWidgetItem) -> None:
+        open_folder(Path(item.data(Qt.ItemDataRole.UserRole)).parent)
+
+    # ---- previews ------------------------------------------------------------------------------
+    def update_split(self) -> None:
+        from cnnstudio.gui.panels.data_previews import safe, split_counts
+
+        if self.scan is None:
+            return
+        self._run(safe, split_counts, self.project, self._task(), done=self._split_done)
+
+    def _split_done(self, result: dict[str, Any]) -> None:
+        if "error" in result:
+            self.split_summary.setText(f"<span style='color:#d64541'>{result['error']}</span>")
+            return
+        counts = result["counts"]
+        rows = "".join(f"<tr><td>{name}</td>" + "".join(f"<td align='right'>{counts[s][name]}</td>"
+                                                        for s in ("train", "val", "test")) + "</tr>"
+                       for name in result["classes"])
+        totals = "".join(f"<td align='right'><b>{sum(counts[s].values())}</b></td>" for s in ("train", "val", "test"))
+        self.split_summary.setText(f"<table cellspacing=6><tr><th></th><th>train</th><th>val</th><th>test</th></tr>"
+                                   f"{rows}<tr><td><b>total</b></td>{totals}</tr></table>")
+
+    def update_preprocessing(self) -> None:
+        from cnnstudio.gui.panels.data_previews import preprocessing_preview, safe
+
+        if self.scan is None:
+            return
+        self.pre_note.setText("Computing the statistics…")
+        self._run(safe, preprocessing_preview, self.project, self._task(), done=self._preprocessing_done)
+
+    def _preprocessing_done(self, result: dict[str, Any]) -> None:
+        if "error" in result:
+            self.pre_note.setText(result["error"])
+            return
+        for label, key in zip(self.pre_images, ("mean", "normalized", "whitened"), strict=True):
+            if key in result:
+                label.setPixmap(array_to_pixmap(result[key], 112))
+            else:
+                label.setText("—")
+        self.pre_note.setText(f"From {result['count']} training images. {result['note']}".strip())
+
+    def _reseed(self) -> None:
+        self.aug_seed += 1
+        self.update_augmentation()
+
+    def update_augmentation(self) -> None:
+        from cnnstudio.data import input_shape
+
+        if self.scan is None or not self.scan.images:
+            return
+        try:
+            shape = input_shape(self.project)
+        except Exception as exc:  # no fixed Input size: say so
+            self.aug_status.setText(str(exc))
+            return
+        picks, seen = [], set()
+        for record in self.scan.images:
+            if record.class_name not in seen:
+                seen.add(record.class_name)
+                picks.append(str(self.scan.folder / record.path))
+            if len(picks) == 3:
+                break
+        out = str(Path(self.temp.name) / f"augment-{self.aug_seed}.npz")
+        self.aug_status.setText("Augmenting with the training layer…")
+        helper_for(self.window_ref).request(
+            "augment", {"images": picks, "shape": list(shape), "resize": self.project.preprocessing["resize"],
+                        "settings": dict(self.project.augmentation), "seed": self.aug_seed, "variants": 4,
+                        "out": out}, lambda answer: self._augmented(answer, out), key="augment")
+
+    def _augmented(self, answer: dict[str, Any], out: str) -> None:
+        if not answer.get("ok"):
+            self.aug_status.setText(f"Preview unavailable: {answer.get('error')}")
+            return
+        data = np.load(out)
+        while self.aug_grid.count():
+            widget = self.aug_grid.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for r, (original, variants) in enumerate(zip(data["originals"], data["variants"], strict=True)):
+            for c, image in enumerate([original, *variants]):
+                label = QLabel()
+                label.setPixmap(array_to_pixmap(image, 72))
+                label.setToolTip("original" if c == 0 else f"augmented variant {c}")
+                self.aug_grid.addWidget(label, r, c)
+        self.aug_status.setText("Left: the original; then random variants, as training sees them.")
+        self.augmented_count = int(data["variants"].shape[0] * data["variants"].shape[1])
+
+    def busy(self) -> bool:
+        helper = getattr(self.window_ref, "_panels_helper", None)
+        return bool(self.workers) or (helper is not None and helper.busy)
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Process events until scans and previews are done (screenshots, tests)."""
+        import time
+
+        from PySide6.QtWidgets import QApplication
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            QApplication.processEvents()
+            if not self.busy():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self.loader.shutdown()
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+        for worker in list(self.workers):
+            worker.quit()
+        QThreadPool.globalInstance().waitForDone(30_000)  # scans see the cancel flag within a file
+        self.temp.cleanup()

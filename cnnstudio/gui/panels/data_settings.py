@@ -1,0 +1,56 @@
+"""Augmentation settings as sliders and switches, generated from the project schema's ParamSpecs.
+
+A float spec with a range becomes a labelled slider (the preview follows while dragging),
+a bool a check box, anything else the generic ParamForm field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
+from superqt import QLabeledDoubleSlider
+
+from cnnstudio.gui.widgets.param_form import Field
+from cnnstudio.project import schema
+
+
+class AugmentationForm(QWidget):
+    changed = Signal(str, object)
+
+    def __init__(self, values: dict[str, Any], parent=None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.editors: dict[str, QWidget] = {}
+        for spec in schema.AUGMENTATION:
+            label = QLabel(spec.title)
+            label.setToolTip(spec.help)
+            value = values.get(spec.name, spec.default)
+            if spec.kind == "float" and spec.minimum is not None and spec.maximum is not None:
+                slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+                slider.setRange(float(spec.minimum), float(spec.maximum))
+                slider.setDecimals(2 if spec.maximum <= 1 else 0)
+                slider.setSingleStep((spec.maximum - spec.minimum) / 100)
+                slider.setValue(float(value))
+                slider.setToolTip(spec.help)
+                slider.valueChanged.connect(lambda v, s=spec: self._commit(s, round(float(v), 4)))
+                editor: QWidget = slider
+            elif spec.kind == "bool":
+                editor = QCheckBox()
+                editor.setChecked(bool(value))
+                editor.setToolTip(spec.help)
+                editor.toggled.connect(lambda v, s=spec: self._commit(s, bool(v)))
+            else:
+                editor = Field(spec, value)
+                editor.committed.connect(lambda v, s=spec: self.changed.emit(s.name, v))
+            self.editors[spec.name] = editor
+            form.addRow(label, editor)
+
+    def _commit(self, spec, value: Any) -> None:
+        try:
+            checked = spec.check(value)
+        except Exception:  # the slider's range is the spec's: only rounding can get here
+            return
+        self.changed.emit(spec.name, checked)

@@ -1,0 +1,356 @@
+"""The Export section: export a run (verified, in a child `cnnstudio export`), fine-tune, and try
+the model on dropped images (top-5 and Grad-CAM from the TensorFlow helper process)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QProcess, QProcessEnvironment, Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.data import formats
+from cnnstudio.gui.panels import run_records
+from cnnstudio.gui.panels.common import (
+    array_to_pixmap,
+    box,
+    child_environment,
+    cli_command,
+    muted,
+    runs_folder,
+    scrolled,
+)
+from cnnstudio.gui.panels.confusion import ClassBars
+from cnnstudio.gui.panels.helper import helper_for
+
+FORMATS = {"savedmodel": ("SavedModel", "savedmodel"), "keras": (".keras", "model.keras"),
+           "tflite": ("TFLite", "model.tflite"), "onnx": ("ONNX", "model.onnx"), "python": ("Python source", "model.py")}
+
+
+def report_html(report: dict[str, Any]) -> str:
+    """The verification report of one export as HTML."""
+    ok = report.get("passed")
+    head = f"<b>{report.get('format')}</b>: " + ("<span style='color:#2f9e5f'>verified</span>" if ok
+                                                  else "<span style='color:#d64541'>verification FAILED</span>")
+    lines = [head, "<ul style='margin-top:0'>"]
+    lines += [f"<li>wrote {a}</li>" for a in report.get("artefacts", [])]
+    for check in report.get("verification", []):
+        limit = f"limit {check['tolerance']:g}" if check.get("tolerance") is not None else "quantised: reported only"
+        lines.append(f"<li>{Path(check['artefact']).name}: {check['samples']} samples ({check['sample_origin']}), "
+                     f"same top class {check['top_class_agreement']:.0%}, max |diff| {check['max_abs_diff']:.3g} "
+                     f"({limit})</li>")
+    lines += [f"<li>note: {n}</li>" for n in report.get("notes", [])]
+    return "".join(lines) + "</ul>"
+
+
+class DropArea(QLabel):
+    """Drop image files here (or click to choose)."""
+
+    def __init__(self, on_files, parent=None):
+        super().__init__("Drop images here to classify them\n(or click to choose files)", parent)
+        self.on_files = on_files
+        self.setAcceptDrops(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(90)
+        self.setStyleSheet("QLabel { border: 2px dashed #8b94a3; border-radius: 8px; color: #687284; }")
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if any(formats.is_candidate(u.toLocalFile()) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        files = [u.toLocalFile() for u in event.mimeData().urls() if formats.is_candidate(u.toLocalFile())]
+        event.acceptProposedAction()
+        self.on_files(files)
+
+    def mousePressEvent(self, _event) -> None:  # noqa: N802
+        files, _ = QFileDialog.getOpenFileNames(self, "Images to classify", "", "Images (*.png *.jpg *.jpeg *.bmp "
+                                                "*.gif *.webp *.tif *.tiff)")
+        if files:
+            self.on_files(files)
+
+
+class ResultCard(QFrame):
+    def __init__(self, result: dict[str, Any], image: np.ndarray | None, cam: np.ndarray | None):
+        super().__init__(objectName="ResultCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        for array, tip in ((image, "input as the model sees it"), (cam, "Grad-CAM: where the evidence is")):
+            label = QLabel()
+            label.setFixedSize(112, 112)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setToolTip(tip)
+            if array is not None:
+                label.setPixmap(array_to_pixmap(array, 112))
+            else:
+                label.setText("—")
+            row.addWidget(label)
+        column = QVBoxLayout()
+        column.addWidget(QLabel(f"<b>{Path(result['image']).name}</b>"))
+        self.bars = ClassBars()
+        top = result["top"]
+        self.bars.set_values([t["probability"] for t in top], [t["class"] for t in top])
+        column.addWidget(self.bars)
+        row.addLayout(column, 1)
+
+
+class ExportPanel(QWidget):
+    def __init__(self, window: Any):
+        super().__init__()
+        self.window_ref = window
+        self.process: QProcess | None = None
+        self.queue: list[list[str]] = []
+        self.reports: list[dict[str, Any]] = []
+        self.results: list[dict[str, Any]] = []
+        self.temp = tempfile.TemporaryDirectory(prefix="cnnstudio-infer-")
+        self.confirm_error = lambda title, text: QMessageBox.warning(self, title, text)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(splitter)
+
+        left = QWidget()
+        column = QVBoxLayout(left)
+        model_frame, model_box = box("Trained model")
+        self.run_box = QComboBox()
+        self.run_box.setToolTip("A run of this project (its checkpoints are the source).")
+        model_box.addWidget(self.run_box)
+        source_row = QHBoxLayout()
+        self.best = QRadioButton("best checkpoint")
+        self.last = QRadioButton("last checkpoint")
+        self.best.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.best)
+        group.addButton(self.last)
+        source_row.addWidget(self.best)
+        source_row.addWidget(self.last)
+        source_row.addStretch(1)
+        model_box.addLayout(source_row)
+        column.addWidget(model_frame)
+
+        export_frame, export_box = box("Export", tip="Every artefact is verified in a fresh process.")
+        grid = QGridLayout()
+        self.format_boxes: dict[str, QCheckBox] = {}
+        for i, (name, (label, _file)) in enumerate(FORMATS.items()):
+            check = QCheckBox(label)
+            check.setChecked(name == "savedmodel")
+            self.format_boxes[name] = check
+            grid.addWidget(check, i // 3, i % 3)
+        export_box.addLayout(grid)
+        out_row = QHBoxLayout()
+        self.output = QLineEdit(placeholderText="output folder")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose_output)
+        out_row.addWidget(self.output, 1)
+        out_row.addWidget(choose)
+        export_box.addLayout(out_row)
+        buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export and verify")
+        self.export_button.clicked.connect(self.export)
+        self.finetune_button = QPushButton("Fine-tune…")
+        self.finetune_button.setToolTip("Start a fine-tuning of the chosen run on a new dataset.")
+        self.finetune_button.clicked.connect(self.open_finetune)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.finetune_button)
+        buttons.addStretch(1)
+        export_box.addLayout(buttons)
+        self.status = muted()
+        export_box.addWidget(self.status)
+        self.report = QTextBrowser()
+        self.report.setPlaceholderText("The verification report appears here when the export finishes.")
+        export_box.addWidget(self.report, 1)
+        column.addWidget(export_frame, 1)
+        splitter.addWidget(left)
+
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        infer_frame, infer_box = box("Try the model", tip="Top-5 classes and a Grad-CAM overlay per image.")
+        self.drop = DropArea(self.classify)
+        infer_box.addWidget(self.drop)
+        self.infer_status = muted()
+        infer_box.addWidget(self.infer_status)
+        self.cards_host = QWidget()
+        self.cards = QVBoxLayout(self.cards_host)
+        self.cards.addStretch(1)
+        infer_box.addWidget(scrolled(self.cards_host), 1)
+        right_column.addWidget(infer_frame)
+        splitter.addWidget(right)
+        splitter.setSizes([560, 700])
+        window.project_changed.connect(lambda _p: self.refresh())
+        self.refresh()
+
+    # ---- runs ----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        folder = runs_folder(self.window_ref.project.path)
+        self.runs = run_records.list_runs(folder)
+        current = self.run_box.currentData()
+        self.run_box.clear()
+        for run in self.runs:
+            best = "" if run.best_metric is None else f" · best {run.best_metric:.3f}"
+            self.run_box.addItem(f"{run.name} · {run.status}{best}", str(run.path))
+        if current:
+            self.run_box.setCurrentIndex(max(0, self.run_box.findData(current)))
+        if not self.output.text() and folder is not None:
+            self.output.setText(str(folder.parent / "export"))
+        has = bool(self.runs)
+        self.export_button.setEnabled(has)
+        self.drop.setEnabled(has)
+        if not has:
+            self.status.setText("Train the project first: exports and predictions use a run's checkpoints.")
+
+    def run_dir(self) -> Path | None:
+        data = self.run_box.currentData()
+        return Path(data) if data else None
+
+    def checkpoint(self) -> str:
+        return "last" if self.last.isChecked() else "best"
+
+    def _choose_output(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to", self.output.text())
+        if folder:
+            self.output.setText(folder)
+
+    # ---- export (child processes, one format after the other) ---------------------------------
+    def export(self) -> bool:
+        run = self.run_dir()
+        chosen = [name for name, check in self.format_boxes.items() if check.isChecked()]
+        if run is None or not chosen or self.process is not None:
+            return False
+        out = Path(self.output.text() or run.parent.parent / "export")
+        out.mkdir(parents=True, exist_ok=True)
+        self.queue = [cli_command("export", str(run), "--format", name, "-o", str(out / FORMATS[name][1]),
+                                  "--checkpoint", self.checkpoint(), "--json") for name in chosen]
+        self.reports = []
+        self.report.clear()
+        self._next_export()
+        return True
+
+    def _next_export(self) -> None:
+        if not self.queue:
+            self.process = None
+            self.export_button.setEnabled(True)
+            passed = sum(1 for r in self.reports if r.get("passed"))
+            self.status.setText(f"Done: {passed} of {len(self.reports)} export(s) verified.")
+            return
+        command = self.queue.pop(0)
+        self.export_button.setEnabled(False)
+        self.status.setText(f"Exporting {command[command.index('--format') + 1]} and verifying it in a fresh "
+                            "process…")
+        self.process = self._start(command, self._export_done)
+
+    def _start(self, command: list[str], done) -> QProcess:
+        process = QProcess(self)
+        environment = QProcessEnvironment()
+        for name, value in child_environment().items():
+            environment.insert(name, value)
+        process.setProcessEnvironment(environment)
+        process.finished.connect(lambda code, _status: done(process, code))
+        process.start(command[0], command[1:])
+        return process
+
+    def _export_done(self, process: QProcess, code: int) -> None:
+        out = bytes(process.readAllStandardOutput().data()).decode(errors="replace")
+        err = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
+        process.deleteLater()
+        try:
+            report = json.loads(out)
+            self.reports.append(report)
+            self.report.append(report_html(report))
+        except json.JSONDecodeError:
+            message = next((line for line in reversed(err.splitlines()) if line.startswith("error:")),
+                           err.splitlines()[-1] if err else f"exit status {code}")
+            self.reports.append({"passed": False, "error": message})
+            self.report.append(f"<p style='color:#d64541'>{message}</p>")
+        self._next_export()
+
+    # ---- fine-tuning --------------------------------------------------------------------------
+    def open_finetune(self):
+        from cnnstudio.gui.panels.finetune_wizard import FinetuneWizard
+
+        wizard = FinetuneWizard(self.runs, self.window_ref.project.path, self)
+        wizard.accepted.connect(lambda: self.start_finetune(wizard))
+        wizard.open()
+        return wizard
+
+    def start_finetune(self, wizard) -> bool:
+        problem = wizard.problem()
+        if problem:
+            self.confirm_error("Cannot fine-tune", problem)
+            return False
+        if self.process is not None:
+            return False
+        self.status.setText("Fine-tuning: writing the project and training its run(s)…")
+        self.finetune_output = Path(wizard.output.text().strip())
+        self.process = self._start(wizard.command(), self._finetune_done)
+        return True
+
+    def _finetune_done(self, process: QProcess, code: int) -> None:
+        out = bytes(process.readAllStandardOutput().data()).decode(errors="replace")
+        err = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
+        process.deleteLater()
+        self.process = None
+        try:
+            phases = json.loads(out)
+        except json.JSONDecodeError:
+            message = next((line for line in reversed(err.splitlines()) if line.startswith("error:")),
+                           f"exit status {code}")
+            self.status.setText(f"Fine-tuning failed: {message}")
+            return
+        lines = [f"phase {p['phase']}: {p['status']}, best {p.get('best_metric')} → {p['run_dir']}" for p in phases]
+        self.status.setText(f"Fine-tuned into {self.finetune_output}. Open its project from File ▸ Open.")
+        self.report.append("<p>" + "<br>".join(lines) + "</p>")
+
+    # ---- inference ----------------------------------------------------------------------------
+    def classify(self, files: list[str]) -> bool:
+        run = self.run_dir()
+        if run is None or not files:
+            return False
+        self.infer_status.setText(f"Classifying {len(files)} image(s)…")
+        out = str(Path(self.temp.name) / f"predict-{len(self.results)}.npz")
+        helper_for(self.window_ref).request("predict", {"model": str(run), "checkpoint": self.checkpoint(),
+                                                        "images": files, "top_k": 5, "gradcam": True, "out": out},
+                                            lambda answer: self._classified(answer, out))
+        return True
+
+    def _classified(self, answer: dict[str, Any], out: str) -> None:
+        if not answer.get("ok"):
+            self.infer_status.setText(f"Cannot classify: {answer.get('error')}")
+            return
+        arrays = dict(np.load(out)) if Path(out).exists() else {}
+        for i, result in enumerate(answer["results"]):
+            card = ResultCard(result, arrays.get(f"input_{i}"), arrays.get(f"gradcam_{i}"))
+            self.cards.insertWidget(0, card)
+            self.results.append(result)
+        notes = " ".join(answer.get("notes") or [])
+        self.infer_status.setText(f"{len(self.results)} image(s) classified. {notes}".strip())
+
+    def shutdown(self) -> None:
+        self.queue.clear()
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.waitForFinished(3000)
+        helper = getattr(self.window_ref, "_panels_helper", None)
+        if helper is not None:
+            helper.shutdown()
+        self.temp.cleanup()

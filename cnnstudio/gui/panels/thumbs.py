@@ -1,0 +1,114 @@
+"""Thumbnails decoded off the GUI thread (superqt generator worker), cached, newest requests first.
+
+Widgets ask for paths as they become visible; the worker drains the queue (most recent
+first, so scrolling fast loads what is on screen), yielding QImages in small batches.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from PIL import Image, ImageOps
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtGui import QImage, QPixmap
+from superqt.utils import create_worker
+
+from cnnstudio.gui.panels.common import array_to_image
+
+CACHE_SIZE = 4000
+
+
+def load_thumbnail(path: str, size: int) -> QImage:
+    """A QImage of at most size×size pixels (safe in a worker thread: QImage, not QPixmap)."""
+    import numpy as np
+
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (size, size))
+            image = ImageOps.exif_transpose(image) or image
+            image = image.convert("RGB")
+            image.thumbnail((size, size))
+            return array_to_image(np.asarray(image, dtype=np.uint8))
+    except Exception:  # unreadable: an empty image, the grid shows a blank tile
+        return QImage()
+
+
+class ThumbnailLoader(QObject):
+    loaded = Signal(list)  # [(path, QPixmap)]
+
+    def __init__(self, size: int = 96, parent: QObject | None = None):
+        super().__init__(parent)
+        self.size = size
+        self.cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._queue: list[str] = []
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._worker = None
+        self.closed = False
+
+    def get(self, path: str) -> QPixmap | None:
+        pixmap = self.cache.get(path)
+        if pixmap is None:
+            self.request([path])
+        return pixmap
+
+    def request(self, paths: list[str]) -> None:
+        with self._lock:
+            for path in paths:
+                if path not in self.cache and path not in self._queued:
+                    self._queue.append(path)
+                    self._queued.add(path)
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
+        if self._worker is not None or self.closed or not self._queue:
+            return
+        worker = create_worker(self._work, _start_thread=False)
+        worker.yielded.connect(self._deliver)
+        worker.finished.connect(self._worker_done)
+        self._worker = worker
+        worker.start()
+
+    def _work(self):
+        batch = []
+        while True:
+            with self._lock:
+                if not self._queue:
+                    break
+                path = self._queue.pop()  # newest first
+            batch.append((path, load_thumbnail(path, self.size)))
+            if len(batch) >= 16:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _deliver(self, batch) -> None:
+        out = []
+        for path, image in batch:
+            pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap()
+            self.cache[path] = pixmap
+            self._queued.discard(path)
+            out.append((path, pixmap))
+        while len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+        self.loaded.emit(out)
+
+    def _worker_done(self) -> None:
+        self._worker = None
+        self._ensure_worker()
+
+    def forget(self) -> None:
+        """Drop queued requests (the view changed)."""
+        with self._lock:
+            self._queue.clear()
+            self._queued.clear()
+
+    def shutdown(self) -> None:
+        self.closed = True
+        self.forget()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.quit()  # the generator stops at its next yield (at most one batch)
+            QThreadPool.globalInstance().waitForDone(5000)

@@ -1,0 +1,152 @@
+"""The training worker as a QProcess: JSON-lines events in, graceful stop out.
+
+Events are parsed with cnnstudio.training.events.parse_event and handed over in batches
+(one list per read), so a worker printing at full rate costs one signal per chunk, not one
+per line. Standard error (TensorFlow's noise) is kept apart for the details view.
+Stop: SIGINT and RUN_DIR/STOP, then terminate after GRACE_MS, then kill after KILL_MS.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from cnnstudio.gui.panels.common import child_environment
+from cnnstudio.training.events import ProtocolError, parse_event
+
+GRACE_MS = 30_000
+KILL_MS = 5_000
+
+
+class WorkerClient(QObject):
+    events = Signal(list)  # parsed events of one read
+    stderr = Signal(str)
+    state_changed = Signal(str)  # idle, running, stopping
+    exited = Signal(int, bool)  # exit code, crashed (killed by a signal)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.process: QProcess | None = None
+        self.run_dir: Path | None = None
+        self.state = "idle"
+        self._buffer = b""
+        self.raw_lines: list[str] = []  # stdout lines that were not events
+        self._escalate = QTimer(self)
+        self._escalate.setSingleShot(True)
+        self._escalate.timeout.connect(self._escalate_stop)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None
+
+    def start(self, command: list[str], run_dir: Path | None = None, env: dict[str, str] | None = None) -> None:
+        if self.process is not None:
+            raise RuntimeError("a worker is already running")
+        self.run_dir = run_dir
+        self._buffer = b""
+        self.raw_lines = []
+        process = QProcess(self)
+        environment = QProcessEnvironment()
+        for name, value in {**child_environment(), **(env or {})}.items():
+            environment.insert(name, value)
+        process.setProcessEnvironment(environment)
+        process.readyReadStandardOutput.connect(self._read)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._error)
+        self.process = process
+        self._set_state("running")
+        process.start(command[0], command[1:])
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+
+    def _read(self) -> None:
+        if self.process is None:
+            return
+        self._buffer += bytes(self.process.readAllStandardOutput().data())
+        if b"\n" not in self._buffer:
+            return
+        *lines, self._buffer = self._buffer.split(b"\n")
+        parsed = []
+        for line in lines:
+            try:
+                parsed.append(parse_event(line))
+            except ProtocolError:
+                if line.strip():
+                    self.raw_lines.append(line.decode(errors="replace"))
+        if parsed:
+            self.events.emit(parsed)
+
+    def _read_stderr(self) -> None:
+        if self.process is not None:
+            text = bytes(self.process.readAllStandardError().data()).decode(errors="replace")
+            if text:
+                self.stderr.emit(text)
+
+    def _error(self, error) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self.process is not None:
+            self.stderr.emit(f"the worker could not start: {self.process.errorString()}\n")
+            self._finished(-1, QProcess.ExitStatus.CrashExit)
+
+    def _finished(self, code: int, status) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        self._read_pending(process)
+        self._escalate.stop()
+        crashed = status == QProcess.ExitStatus.CrashExit
+        process.deleteLater()
+        self._set_state("idle")
+        self.exited.emit(int(code), crashed)
+
+    def _read_pending(self, process: QProcess) -> None:
+        self.process = process
+        self._read()
+        self._read_stderr()
+        self.process = None
+
+    # ---- stopping -------------------------------------------------------------------------
+    def stop(self, grace_ms: int = GRACE_MS) -> None:
+        """Graceful: SIGINT (and the STOP file); terminate after grace_ms, kill after KILL_MS more."""
+        if self.process is None or self.state == "stopping":
+            return
+        self._set_state("stopping")
+        if self.run_dir is not None:
+            try:
+                (Path(self.run_dir) / "STOP").touch()
+            except OSError:
+                pass  # the signal alone is enough
+        pid = self.process.processId()
+        if pid and hasattr(signal, "SIGINT") and os.name != "nt":
+            os.kill(pid, signal.SIGINT)
+        self._stage = "terminate"
+        self._escalate.start(grace_ms)
+
+    def _escalate_stop(self) -> None:
+        if self.process is None:
+            return
+        if self._stage == "terminate":
+            self.process.terminate()
+            self._stage = "kill"
+            self._escalate.start(KILL_MS)
+        else:
+            self.process.kill()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def shutdown(self, wait_ms: int = 15_000) -> None:
+        """Window closing: stop gracefully and wait; kill what is left."""
+        process = self.process
+        if process is None:
+            return
+        self.stop()
+        if not process.waitForFinished(wait_ms):
+            process.kill()
+            process.waitForFinished(3000)
