@@ -183,4 +183,6 @@ def finetune(source: str | Path, options: Options, log=None) -> list[dict[str, A
         raise TrainingError(str(exc)) from None
     except StudioError:
         raise
+    if log:
+        log(f"starting from {start.description}")
     return run_phases(plan(start, options), log)

@@ -10,6 +10,38 @@ from cnnstudio.finetune.initial import architecture_of, weights_by_layer
 from cnnstudio.project import Project
 
 APPLICATION_PREFIX = "keras.applications."
+# How each keras.applications family expects its pixels (its preprocess_input mode).
+SCALED_TO_PLUS_MINUS_ONE = {"mobilenet", "mobilenet_v2", "inception_v3", "inception_resnet_v2", "nasnet",
+                            "resnet_v2", "xception"}
+NEEDS_OWN_MEANS = {"densenet", "resnet", "vgg16", "vgg19"}  # torch/caffe per-channel means
+
+
+def match_input_scaling(project: Project, family: str | None = None) -> str | None:
+    """Feed the backbone the pixel range it was trained on; returns a note when only approximate.
+
+    Our preprocessing rescales to [0, 1]. A model whose first layer rescales by itself wants raw
+    0..255 pixels; the "tf" families want [-1, 1] (x / 127.5 - 1).
+    """
+    graph = project.graph
+    inputs = graph.inputs()
+    consumers = graph.consumers()
+    if inputs and any(graph[c].type == "Rescaling" for c in consumers[inputs[0]]):
+        project.preprocessing["normalization"] = "none"
+        return None
+    if family in SCALED_TO_PLUS_MINUS_ONE and inputs:
+        source = inputs[0]
+        scale = graph.add_layer("Rescaling", [source], name=graph.unique_name("input_scaling"),
+                                scale=1 / 127.5, offset=-1.0)
+        for name in consumers[source]:
+            graph[name].inputs = [scale if i == source else i for i in graph[name].inputs]
+        project.preprocessing["normalization"] = "none"
+        return None
+    if family in NEEDS_OWN_MEANS:
+        return (f"{family} was trained on mean-subtracted pixels (its preprocess_input); the project rescales "
+                "to [0, 1] instead, which fine-tuning has to adapt to.")
+    if family is not None:
+        project.preprocessing["normalization"] = "none"  # EfficientNet, ConvNeXt, ...: scaling is built in
+    return None
 
 
 def _project_from_card(card: dict[str, Any], where: Path) -> Project | None:
@@ -56,12 +88,34 @@ def from_keras_file(path: Path):
         graph, weights = _import(architecture_of(model), str(path))
         if not _ends_in_dense(graph):
             _add_classifier(graph)
-        return Project(graph=graph, name=path.stem), weights, f"imported Keras file {path}"
+        project = Project(graph=graph, name=path.stem)
+        match_input_scaling(project)
+        return project, weights, f"imported Keras file {path}"
     else:
         from cnnstudio.training.assembly import adapt_classes
 
         project.graph, _ = adapt_classes(project.graph, int(model.outputs[0].shape[-1]))
     return project, weights_by_layer(model), f"Keras file {path}"
+
+
+def from_imported_project(path: Path):
+    """A project made by `cnnstudio import_keras`, with its weights file beside it."""
+    from cnnstudio.modeling.importer import read_weights, weights_path_for
+    from cnnstudio.project import load_project
+
+    weights_file = weights_path_for(path)
+    if not weights_file.exists():
+        raise TrainingError(f"{path}: no weights beside it ({weights_file.name}); a project alone is an untrained "
+                            "architecture. Fine-tune from a run, a .keras file or an imported model.")
+    try:
+        weights = read_weights(weights_file)
+    except (OSError, ValueError, KeyError) as exc:
+        raise TrainingError(f"{weights_file}: unreadable weights file ({exc}).") from None
+    project = load_project(path)
+    if not _ends_in_dense(project.graph):
+        _add_classifier(project.graph)
+    match_input_scaling(project)
+    return project, weights, f"imported model {path} + {weights_file.name}"
 
 
 def from_application(name: str, weights: Path | None, size: int | None):
@@ -86,7 +140,10 @@ def from_application(name: str, weights: Path | None, size: int | None):
         raise TrainingError(f"--weights {weights}: does not fit {name} without its top ({exc}).") from None
     graph, imported = _import(model, f"{APPLICATION_PREFIX}{name}")
     _add_classifier(graph)  # include_top=False: the new classifier goes after the pooled features
-    return Project(graph=graph, name=name), imported, f"{APPLICATION_PREFIX}{name} + {weights}"
+    project = Project(graph=graph, name=name)
+    note = match_input_scaling(project, application.__module__.rsplit(".", 1)[-1])
+    description = f"{APPLICATION_PREFIX}{name} + {weights}" + (f" (note: {note})" if note else "")
+    return project, imported, description
 
 
 def _ends_in_dense(graph) -> bool:
@@ -122,7 +179,9 @@ def resolve_start(source: str | Path, options):
         project, weights, description = from_run(path, options.checkpoint)
     elif path.suffix == ".keras":
         project, weights, description = from_keras_file(path)
+    elif path.suffix in (".cnnproj", ".json"):
+        project, weights, description = from_imported_project(path)
     else:
-        raise TrainingError(f"{path}: fine-tune from a run directory, a .keras file or "
-                            f"{APPLICATION_PREFIX}NAME --weights FILE.")
+        raise TrainingError(f"{path}: fine-tune from a run directory, a .keras file, an imported project "
+                            f"(*.cnnproj with its .weights.npz) or {APPLICATION_PREFIX}NAME --weights FILE.")
     return Start(project, weights, description)

@@ -114,9 +114,40 @@ def test_keras_application_with_local_weights(bars, tmp_path):
                  "--batch-size", "8"]) == 0
     project = load_project(tmp_path / "ft" / "finetune.cnnproj")
     assert not project.graph["Conv1"].trainable and project.graph["classifier"].trainable
+    # MobileNetV2 wants pixels in [-1, 1]: a Rescaling node does it, the project's normalisation is off.
+    assert project.graph["input_scaling"].params["scale"] == pytest.approx(1 / 127.5)
+    assert project.graph["Conv1"].inputs == ["input_scaling"]
+    assert project.preprocessing["normalization"] == "none"
     tuned = architecture_of(load_run(tmp_path / "ft" / "finetune-run", "last").model)
     # Frozen layers still hold the file's weights: they were loaded, then kept fixed.
     np.testing.assert_array_equal(tuned.get_layer("Conv1").kernel.numpy(), original.get_layer("Conv1").kernel.numpy())
     bn = tuned.get_layer("bn_Conv1")
     np.testing.assert_array_equal(bn.moving_mean.numpy(), original.get_layer("bn_Conv1").moving_mean.numpy())
     assert tuned.get_layer("classifier").kernel.shape[-1] == 2
+
+
+def test_imported_keras_model_project(source_run, bars, tmp_path):
+    """A foreign Keras model, imported as a project + weights file, fine-tunes like a run."""
+    import keras
+
+    from cnnstudio.finetune.plan import finetune
+    from cnnstudio.modeling.importer import graph_from_keras, save_weights, weights_path_for
+    from cnnstudio.project import Project, save_project
+
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="features")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    foreign = keras.Model(inputs, keras.layers.Dense(5, activation="softmax", name="old_head")(x))
+    imported = graph_from_keras(foreign)
+    path = save_project(Project(graph=imported.graph, name="foreign"), tmp_path / "foreign.cnnproj")
+    save_weights(imported.weights, weights_path_for(path))
+    results = finetune(path, Options(data=bars, out=tmp_path / "ft", epochs=1, freeze="features"))
+    assert results[0]["status"] == "completed"
+    tuned = architecture_of(load_run(tmp_path / "ft" / "finetune-run", "last").model)
+    np.testing.assert_array_equal(tuned.get_layer("features").kernel.numpy(), foreign.get_layer("features").kernel.numpy())
+    assert tuned.get_layer("old_head").kernel.shape == (6, 2)
+    # The model rescales by itself, so it is fed raw pixels (not rescaled twice).
+    assert load_project(tmp_path / "ft" / "finetune.cnnproj").preprocessing["normalization"] == "none"
+    with pytest.raises(TrainingError, match="no weights beside it"):
+        finetune(source_run.parent / "tiny.cnnproj", Options(data=bars, out=tmp_path / "x"))
