@@ -13,7 +13,7 @@ from typing import Any
 from cnnstudio.errors import ParameterError, StudioError
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo import classic, densenet, dpn, googlenet, resnet
+from cnnstudio.zoo import alexnet, densenet, dpn, googlenet, lenet, nin, resnet, resnext, vgg, wrn
 
 
 class ZooError(StudioError):
@@ -53,21 +53,21 @@ def _register(family: Family) -> None:
 _register(Family(
     "lenet5", "LeNet-5", "Two 5×5 convolutions with subsampling, then three fully connected layers.",
     "LeCun et al. 1998, Gradient-Based Learning Applied to Document Recognition",
-    classic.LENET_KNOBS, classic.lenet5, (32, 32, 1), classes=10, min_size=28))
+    lenet.KNOBS, lenet.lenet5, (32, 32, 1), classes=10, min_size=28))
 _register(Family(
     "alexnet", "AlexNet", "Five convolutions (11×11/4 first), LRN, max pooling, three FC layers "
     "with dropout: the tutorial's single-tower table.",
     "Krizhevsky et al. 2012, ImageNet Classification with Deep Convolutional Neural Networks",
-    classic.ALEXNET_KNOBS, classic.alexnet, (227, 227, 3), min_size=195))
+    alexnet.KNOBS, alexnet.alexnet, (227, 227, 3), min_size=195))
 _register(Family(
     "nin", "Network in Network", "mlpconv blocks (a convolution followed by 1×1 convolutions) "
     "and global average pooling instead of FC layers.",
-    "Lin et al. 2014, Network In Network", classic.NIN_KNOBS, classic.nin, (32, 32, 3),
+    "Lin et al. 2014, Network In Network", nin.KNOBS, nin.nin, (32, 32, 3),
     classes=10, min_size=32))
 _register(Family(
     "vgg", "VGG", "Stacks of 3×3 convolutions and 2×2 max pooling, three FC layers.",
     "Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image "
-    "Recognition", classic.VGG_KNOBS, classic.vgg, (224, 224, 3)))
+    "Recognition", vgg.KNOBS, vgg.vgg, (224, 224, 3)))
 _register(Family(
     "googlenet", "GoogLeNet", "Inception v1: parallel 1×1, 3×3, 5×5 and pooling branches with "
     "1×1 bottleneck reductions, concatenated; no FC layers but the classifier.",
@@ -77,16 +77,16 @@ _register(Family(
     "resnet", "ResNet", "Residual blocks H(x) = F(x) + x (basic 3-3 or bottleneck 1-3-1), "
     "v1 or pre-activation v2.",
     "He et al. 2016, Deep Residual Learning for Image Recognition; Identity Mappings in Deep "
-    "Residual Networks", resnet.RESNET_KNOBS, resnet.resnet, (224, 224, 3)))
+    "Residual Networks", resnet.KNOBS, resnet.resnet, (224, 224, 3)))
 _register(Family(
     "wrn", "Wide ResNet", "Shallower, k times wider pre-activation residual networks.",
-    "Zagoruyko & Komodakis 2016, Wide Residual Networks", resnet.WRN_KNOBS, resnet.wrn,
+    "Zagoruyko & Komodakis 2016, Wide Residual Networks", wrn.KNOBS, wrn.wrn,
     (32, 32, 3), classes=10))
 _register(Family(
     "resnext", "ResNeXt", "Bottleneck blocks whose 3×3 convolution is split into C groups "
     "(cardinality) of width d.",
     "Xie et al. 2017, Aggregated Residual Transformations for Deep Neural Networks",
-    resnet.RESNEXT_KNOBS, resnet.resnext, (32, 32, 3), classes=10))
+    resnext.KNOBS, resnext.resnext, (32, 32, 3), classes=10))
 _register(Family(
     "densenet", "DenseNet", "Each layer receives the concatenated maps of all earlier layers "
     "of its block; transitions compress and pool.",

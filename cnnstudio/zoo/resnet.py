@@ -1,4 +1,4 @@
-"""ResNet (v1 and pre-activation v2), Wide ResNet and ResNeXt builders."""
+"""ResNet (He et al. 2016): v1 and pre-activation v2, ImageNet and CIFAR layouts."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ IMAGENET_BLOCKS = {
     200: ("bottleneck", [3, 24, 36, 3]),
 }
 
-RESNET_KNOBS = (
+KNOBS = (
     ParamSpec("depth", "int", 50, "Weight layers. ImageNet: 18, 34 (basic blocks), 50, 101, "
               "152, 200 (bottlenecks). CIFAR: 6n+2 (20, 32, 44, 56, 110) with basic blocks, "
               "9n+2 (164, 1001) with bottlenecks.", minimum=8, maximum=2000),
@@ -82,73 +82,3 @@ def resnet(size: tuple[int, int], channels: int, classes: int, depth: int = 50,
 
     x = stages(b, x, in_channels, blocks, spec)
     return b.finish([head(b, x, classes, preact)])
-
-
-WRN_KNOBS = (
-    ParamSpec("depth", "int", 28, "Convolutional layers: 6n+4 (16, 22, 28, 40).",
-              minimum=10, maximum=1000),
-    ParamSpec("widen", "int", 10, "k, the widening factor: stages have 16k, 32k, 64k channels.",
-              minimum=1, maximum=32),
-    ParamSpec("dropout", "float", 0.0, "Dropout between the two 3×3 convolutions of each "
-              "block (the paper used 0.3).", minimum=0.0, maximum=0.9),
-)
-
-
-def wrn(size: tuple[int, int], channels: int, classes: int, depth: int = 28, widen: int = 10,
-        dropout: float = 0.0) -> Graph:
-    """Zagoruyko & Komodakis 2016: pre-activation basic blocks, 1×1 projections, no bias."""
-    if (depth - 4) % 6:
-        raise ParameterError(f"wrn: depth must be 6n+4 (16, 22, 28, 40). Received: depth={depth}",
-                             field="depth")
-    n = (depth - 4) // 6
-    b = Builder(f"wrn{depth}_{widen}", size, channels)
-    x = cifar_stem(b, 16, False, preact=True)
-    widths = [16 * widen, 32 * widen, 64 * widen]
-
-    def spec(s: int, first: bool) -> BlockSpec:
-        return BlockSpec("basic", widths[s], widths[s], 2 if first and s else 1, preact=True,
-                         dropout=dropout)
-
-    x = stages(b, x, 16, [n, n, n], spec)
-    return b.finish([head(b, x, classes, preact=True)])
-
-
-RESNEXT_KNOBS = (
-    ParamSpec("depth", "int", 29, "Layers. ImageNet: 50, 101, 152; CIFAR: 9n+2 (29).",
-              minimum=11, maximum=1000),
-    ParamSpec("cardinality", "int", 8, "C, the number of groups of the 3×3 convolution.",
-              minimum=1, maximum=256),
-    ParamSpec("width", "int", 64, "d, the width of each group in the first stage "
-              "(\"32×4d\": C=32, d=4); it doubles with each stage.", minimum=1, maximum=1024),
-    STYLE,
-)
-
-
-def resnext(size: tuple[int, int], channels: int, classes: int, depth: int = 29,
-            cardinality: int = 8, width: int = 64, style: str = "auto") -> Graph:
-    """Xie et al. 2017: bottlenecks whose 3×3 convolution has C groups of d channels."""
-    style = resolve_style(style, size)
-    b = Builder(f"resnext{depth}_{cardinality}x{width}d", size, channels)
-    if style == "imagenet":
-        if depth not in (50, 101, 152):
-            raise ParameterError(f"resnext: ImageNet depth must be 50, 101 or 152. Received: "
-                                 f"depth={depth}", field="depth")
-        blocks = IMAGENET_BLOCKS[depth][1]
-        x = imagenet_stem(b, 64, False, preact=False)
-        outs, in_channels = [256, 512, 1024, 2048], 64
-    else:
-        if (depth - 2) % 9:
-            raise ParameterError(f"resnext: CIFAR depth must be 9n+2 (29). Received: "
-                                 f"depth={depth}", field="depth")
-        n = (depth - 2) // 9
-        blocks = [n, n, n]
-        x = cifar_stem(b, 64, False, preact=False)
-        outs, in_channels = [256, 512, 1024], 64
-    inner = cardinality * width
-
-    def spec(s: int, first: bool) -> BlockSpec:
-        return BlockSpec("bottleneck", inner * 2 ** s, outs[s], 2 if first and s else 1,
-                         groups=cardinality, stride_on_3x3=True)
-
-    x = stages(b, x, in_channels, blocks, spec)
-    return b.finish([head(b, x, classes, preact=False)])
