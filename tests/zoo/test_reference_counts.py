@@ -212,3 +212,24 @@ def test_vgg16_matches_the_tutorial_table():
     assert analysis.nodes["block5_conv3"].param_count == 2_359_296 + 512
     assert analysis.nodes["fc1"].param_count == 102_760_448 + 4096
     assert analysis.nodes["block5_pool"].output_shape == (7, 7, 512)
+
+
+# Multiply-adds for one 224×224 image, from the tutorial's tables (ResNet table: "3.6×10^9"
+# and "3.8×10^9"; DPN table "FLOPs" row, which counts multiply-adds). Within 3%: the
+# papers round, and leave out the classifier, BatchNorm and additions.
+MACS = [
+    ("resnet", {"depth": 34}, 3.6e9, "He 2016 table 1: 34-layer"),
+    ("resnet", {"depth": 50}, 3.8e9, "He 2016 table 1: 50-layer"),
+    ("densenet", {"depth": 161}, 7.7e9, "DPN table: DenseNet-161"),
+    ("resnext", {"depth": 101, "cardinality": 32, "width": 4}, 8.0e9, "DPN table: ResNeXt-101 32×4d"),
+    ("resnext", {"depth": 101, "cardinality": 64, "width": 4}, 15.5e9, "DPN table: ResNeXt-101 64×4d"),
+    ("dpn", {"depth": 92}, 6.5e9, "DPN table: DPN-92"),
+    ("dpn", {"depth": 98}, 11.7e9, "DPN table: DPN-98"),
+    ("vgg", {"depth": 16}, 15.5e9, "VGG-16, 15.5G multiply-adds"),
+]
+
+
+@pytest.mark.parametrize("family, knobs, expected, source", MACS, ids=[row[3] for row in MACS])
+def test_multiply_adds_match_the_tables(family, knobs, expected, source):
+    macs = _analysis(family, knobs).macs
+    assert abs(macs / expected - 1) <= 0.03, f"{macs:,} vs {expected:,.0f} ({source})"
