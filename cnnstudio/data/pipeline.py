@@ -161,6 +161,26 @@ def _tf_resize(image, height: int, width: int, policy: str):
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 
+def _cpu_variable(shape: list[int], dtype) -> tf.Variable:
+    """A plain CPU variable for the pipeline's state, even when called inside a tf.distribute scope.
+
+    tf.data runs on the CPU; a strategy scope would mirror the variable onto every GPU, so it
+    is created in a helper thread, where no strategy scope is active (scopes are per thread).
+    """
+
+    def create():
+        with tf.device("/cpu:0"):
+            return tf.Variable(tf.zeros(shape, dtype), trainable=False)
+
+    if not tf.distribute.has_strategy():
+        return create()
+    result: list[tf.Variable] = []
+    thread = threading.Thread(target=lambda: result.append(create()), name="cnnstudio-pipeline-state")
+    thread.start()
+    thread.join()
+    return result[0]
+
+
 def build_dataset(
     files: list[tuple[str, int]],
     image_shape: tuple[int, int, int],
@@ -192,13 +212,12 @@ def build_dataset(
         return tf.data.Dataset.from_tensor_slices(empty).batch(batch_size, drop_remainder=drop_remainder)
     loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset, shuffle, seed)
     memory = cache == "memory"
-    with tf.device("/cpu:0"):  # tf.data runs on the CPU: keep its state there, not on a GPU
-        paths = tf.constant(loader.paths)
-        labels = tf.constant(loader.labels)
-        # Which indices produced an image this epoch (in memory: which are cached).
-        done = tf.Variable(tf.zeros([count], tf.int8), trainable=False)
-        if memory:
-            store = tf.Variable(tf.zeros([count, height, width, channels], tf.uint8), trainable=False)
+    paths = tf.constant(loader.paths)
+    labels = tf.constant(loader.labels)
+    # Which indices produced an image this epoch (in memory: which are cached); the cache itself.
+    done = _cpu_variable([count], tf.int8)
+    if memory:
+        store = _cpu_variable([count, height, width, channels], tf.uint8)
     image_spec = [height, width, channels]
 
     def keep(index, image):

@@ -9,6 +9,10 @@ then values are clipped to [0, 255], and each image keeps its augmented version 
 `probability` (else the original). Inputs and outputs are float32 pixel values in [0, 255]
 (uint8 inputs are cast), so the layer sits between the uint8 input and the normalisation.
 `preview` runs this very layer, so the GUI grid shows exactly what training sees.
+
+XLA cannot compile the geometric warps (ImageProjectiveTransformV3, also used by Keras' own
+random layers): with an XLA-compiled train step, apply the layer in the input pipeline with
+`augment_dataset` instead of inside the model.
 """
 
 from __future__ import annotations
@@ -76,10 +80,15 @@ class ImageAugmentation(keras.layers.Layer):
         original = x
         batch = ops.shape(x)[0]
         if s["random_crop"] > 0:
+            # Output pixel (u, v) samples input (size·u + left, size·v + top): a random window of
+            # (1 − random_crop) of the image, resized back. An affine warp, so XLA compiles it.
             size = 1.0 - s["random_crop"]
+            height, width = ops.cast(ops.shape(x)[1], "float32"), ops.cast(ops.shape(x)[2], "float32")
             corner = keras.random.uniform((batch, 2), 0.0, 1.0 - size, seed=self.generator)
-            boxes = ops.concatenate([corner, corner + size], axis=1)
-            x = tf.image.crop_and_resize(x, boxes, tf.range(batch), tf.shape(x)[1:3])
+            zeros, ones = ops.zeros((batch,)), ops.ones((batch,))
+            transform = ops.stack([size * ones, zeros, corner[:, 1] * width, zeros, size * ones,
+                                   corner[:, 0] * height, zeros, zeros], axis=1)
+            x = ops.image.affine_transform(x, transform, interpolation="bilinear", fill_mode="nearest")
         for layer in self._geometric:
             x = layer(x, training=True)
         if s["brightness"] > 0:
@@ -113,6 +122,16 @@ def augmentation_layers(settings: dict[str, Any], seed: int = 0) -> list[keras.l
     """The training-only augmentation layers for the project's augmentation section ([] if all off)."""
     layer = ImageAugmentation(settings, seed, name="augmentation")
     return [layer] if layer.active else []
+
+
+def augment_dataset(dataset, settings: dict[str, Any], seed: int = 0):
+    """The same augmentation applied in tf.data (batches become float32 0..255), for XLA train steps."""
+    layers = augmentation_layers(settings, seed)
+    if not layers:
+        return dataset
+    layer = layers[0]
+    return dataset.map(lambda images, labels: (layer(images, training=True), labels),
+                       num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def preview(images: np.ndarray, settings: dict[str, Any], seed: int = 0, variants: int = 4) -> np.ndarray:

@@ -92,3 +92,15 @@ def test_colour_jitter_skips_hue_on_grayscale():
     out = preview(images, {"hue": 0.3, "saturation": 0.5}, variants=2)
     assert np.array_equal(out[:, 0], images)
     assert out.shape == (2, 2, 8, 8, 1)
+
+
+def test_augment_dataset_applies_the_layer_in_the_pipeline():
+    import tensorflow as tf
+
+    from cnnstudio.modeling.augmentation import augment_dataset
+
+    images = np.full((4, 8, 8, 3), 120, dtype=np.uint8)
+    dataset = tf.data.Dataset.from_tensor_slices((images, np.zeros(4, np.int32))).batch(2)
+    out = [x.numpy() for x, _y in augment_dataset(dataset, {"brightness": 0.5}, seed=3)]
+    assert out[0].dtype == np.float32 and not np.allclose(out[0], 120)
+    assert augment_dataset(dataset, {}, seed=0) is dataset

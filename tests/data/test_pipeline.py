@@ -117,3 +117,12 @@ def test_graph_decoder_failures_fall_back_to_pillow_or_are_reported(tmp_path, fi
     assert len(second) == len(files) + 1
     assert [path for path, _reason in skipped] == [str(broken)]
     assert "truncated" in skipped[0][1]
+
+
+def test_builds_inside_a_distribution_strategy_scope(files):
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        dataset = build_dataset(files, (6, 6, 3), 4, shuffle=True, seed=0)
+    for _ in range(2):  # a decoding epoch, then one from the cache
+        assert sum(int(y.shape[0]) for _x, y in dataset) == len(files)
+    assert sum(1 for _ in strategy.experimental_distribute_dataset(dataset)) == 4
