@@ -115,6 +115,11 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
         say("verifying in a fresh process")
         report.checks.append(checks.verify("keras", out, source.model, samples, source.class_names))
     else:
+        from cnnstudio.export.inference import uses_mixed_precision
+
+        if uses_mixed_precision(source.model):
+            report.notes.append("Trained with mixed precision: the export computes in float32 (TFLite and "
+                                "other runtimes lack float16 kernels on CPU); verified against float32.")
         serving = inference_model(source.model, source.from_logits)
         if fmt == "savedmodel":
             _export_savedmodel(serving, source, shape, resize, out, card, samples, report, say)

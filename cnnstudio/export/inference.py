@@ -56,6 +56,40 @@ def strip_augmentation(model: Any) -> Any:
     return keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call_function)
 
 
+def _all_layers(model: Any):
+    import keras
+
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def uses_mixed_precision(model: Any) -> bool:
+    return any(getattr(getattr(layer, "dtype_policy", None), "compute_dtype", "float32") in ("float16", "bfloat16")
+               for layer in _all_layers(model))
+
+
+def to_float32(model: Any) -> Any:
+    """The same model computing in float32 (a mixed-precision run's weights are float32 already).
+
+    TFLite cannot convert float16 convolutions for CPU, and float16 results differ between
+    runtimes by more than the verification allows, so exports compute in float32.
+    """
+    import keras
+
+    def clone(layer):
+        config = layer.get_config()
+        config["dtype"] = "float32"
+        if isinstance(layer, keras.Model):
+            return to_float32(layer)
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _last_deciding_layer(model: Any) -> Any:
     import keras
 
@@ -92,6 +126,8 @@ def inference_model(model: Any, from_logits: bool | None = None) -> Any:
     """uint8 [N,H,W,C] -> float32 probabilities [N,classes]: augmentation removed, softmax ensured."""
     import keras
 
+    if uses_mixed_precision(model):
+        model = to_float32(model)
     stripped = strip_augmentation(model)
     if from_logits is None:
         from_logits = not outputs_probabilities(model)

@@ -77,3 +77,19 @@ def test_stopped_run_without_model_file_exports_from_its_checkpoint(tmp_path):
     assert np.abs(layer.mean.numpy()).max() > 0  # the real statistics came back from the checkpoint
     report = export(run, "savedmodel", tmp_path / "model", checkpoint="last")
     assert report.passed
+
+
+def test_mixed_precision_run_exports_in_float32(tmp_path):
+    import keras
+
+    from tests.export.helpers import make_project, train, write_dataset
+
+    path = make_project(tmp_path, write_dataset(tmp_path / "colours", per_class=8), epochs=1, mixed_precision=True)
+    try:
+        run = train(path, tmp_path / "run")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # the engine set it for this process
+    report = export(run, "tflite", tmp_path / "model.tflite")
+    assert report.passed, report.to_dict()
+    assert any("mixed precision" in note for note in report.notes)
+    assert report.checks[0].max_abs_diff < 1e-4
