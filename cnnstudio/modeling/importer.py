@@ -4,7 +4,9 @@ Every layer is looked up in the catalogue by its Keras class (LayerType.keras_cl
 its config turned into parameters by the entry's `from_keras`. Weights are kept per node so
 a model rebuilt from the Graph can take them back (`apply_weights`) for fine-tuning.
 Symmetric ZeroPadding2D layers feeding one convolution or pooling are folded into its
-padding P, so models built by cnnstudio round-trip to the same graph.
+padding P, so models built by cnnstudio round-trip to the same graph. The walk reads
+Keras 3's functional graph (`_nodes_by_depth`, node.input_tensors/output_tensors); the
+tests import every keras.applications family to catch changes there.
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ class _Importer:
             self.notes.append(f"layer {layer_name!r} is shared ({self.calls[id(operation)]} calls); "
                               "each call becomes its own node with a copy of the weights.")
         config = operation.get_config()
+        if config.get("data_format") == "channels_first":
+            self.problem(f"{class_name} (channels_first: CNN Studio works channels_last)", layer_name)
+            return None
         if class_name == "Activation" and config.get("activation") in ("linear", None):
             type_name, params = "Identity", {}
         else:
@@ -158,7 +163,7 @@ class _Importer:
         return None
 
 
-def _fold_padding(graph: Graph, weights: dict[str, list[np.ndarray]]) -> None:
+def _fold_padding(graph: Graph) -> None:
     consumers = graph.consumers()
     outputs = set(graph.declared_outputs)
     for node in list(graph):
@@ -222,7 +227,7 @@ def graph_from_keras(model: Any, name: str | None = None) -> ImportResult:
     outputs = [names[id(t)] for t in function.outputs if id(t) in names]
     importer.graph.set_outputs(outputs)
     importer.graph.name = re.sub(r"[^A-Za-z0-9_\-]", "_", name or model.name) or "model"
-    _fold_padding(importer.graph, importer.weights)
+    _fold_padding(importer.graph)
     _group_by_name(importer.graph)
     analysis = analyze(importer.graph)
     if analysis.errors:

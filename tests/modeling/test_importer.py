@@ -226,3 +226,10 @@ def test_normalization_values_are_checked():
     assert "both mean and variance" in analyze(graph).errors[0].message
     graph.set_params("norm", {"mean": "a, b", "variance": ""})
     assert "numbers separated by commas" in analyze(graph).errors[0].message
+
+
+def test_channels_first_layers_are_refused():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 3, data_format="channels_first", name="cf")(inputs)
+    with pytest.raises(UnsupportedLayerError, match="channels_first"):
+        graph_from_keras(keras.Model(inputs, x))
