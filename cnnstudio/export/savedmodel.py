@@ -9,6 +9,7 @@ Class names ship as assets/class_names.txt (read by a lookup table), plus model_
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +22,21 @@ from cnnstudio.fileio import write_json_atomic
 CLASS_FILE = "class_names.txt"
 CARD_FILE = "model_card.json"
 SIGNATURES = ("serving_default", "serving_bytes", "probabilities")
+
+
+@contextlib.contextmanager
+def quiet_tensorflow():
+    """Silence TF's Python warnings: lookup-table initialisers "cannot be serialised" into v1
+    collections, which SavedModel v2 does not use."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def check_class_names(names: list[str]) -> None:
@@ -79,15 +95,11 @@ def export_savedmodel(serving: Any, class_names: list[str], shape: tuple[int, in
         archive.add_endpoint("serving_bytes", classify_bytes, [tf.TensorSpec((None,), tf.string, name="image_bytes")])
         archive.add_endpoint("probabilities", probabilities, [image_spec])
         model_dir = staging / "model"
-        logger = tf.get_logger()
-        level = logger.level
-        logger.setLevel("ERROR")  # TF warns that lookup-table initialisers skip the v1 collections
         try:
-            archive.write_out(str(model_dir), verbose=False)
+            with quiet_tensorflow():
+                archive.write_out(str(model_dir), verbose=False)
         except Exception as exc:
             raise ExportError(f"SavedModel export failed ({type(exc).__name__}: {exc}).") from None
-        finally:
-            logger.setLevel(level)
         write_json_atomic(model_dir / CARD_FILE, card)
         if out.exists():
             shutil.rmtree(out)

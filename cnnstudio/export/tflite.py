@@ -19,11 +19,14 @@ def convert(saved_model: Path, out: Path, quantize: bool) -> Path:
     """Write OUT.tflite; `quantize` applies dynamic-range quantisation (int8 weights)."""
     import tensorflow as tf
 
+    from cnnstudio.export.savedmodel import quiet_tensorflow
+
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[SIGNATURE])
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     try:
-        data = converter.convert()
+        with quiet_tensorflow():
+            data = converter.convert()
     except Exception as exc:  # the converter raises ConverterError and friends
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportError(f"TFLite conversion failed: {first}. A layer may use an op TFLite lacks.") from None
