@@ -161,6 +161,14 @@ def _tf_resize(image, height: int, width: int, policy: str):
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 
+def _memory_budget() -> int:
+    """Bytes the in-memory cache may take: half the machine's RAM."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 1024**3
+
+
 def _cpu_variable(shape: list[int], dtype) -> tf.Variable:
     """A plain CPU variable for the pipeline's state, even when called inside a tf.distribute scope.
 
@@ -195,8 +203,9 @@ def build_dataset(
 ) -> tf.data.Dataset:
     """A dataset of (uint8 images [B, H, W, C], int32 labels [B]); each iteration is one epoch.
 
-    cache: "memory", "disk" (a memory-mapped file under ~/.cache/cnnstudio/pipeline, reused by
-    later runs on unchanged files), a folder path for that file, or None (decode every epoch).
+    cache: "memory" (becomes "disk" when the decoded images would take over half the RAM),
+    "disk" (a memory-mapped file under ~/.cache/cnnstudio/pipeline, reused by later runs on
+    unchanged files), a folder path for that file, or None (decode every epoch).
     skipped: a list that receives (path, reason) once for each file that cannot be decoded;
     such a file is left out of that epoch and every later one.
     epoch_offset: the epoch number of the first iteration (a resumed run sees the same order).
@@ -210,6 +219,8 @@ def build_dataset(
     if count == 0:
         empty = (np.zeros((0, height, width, channels), np.uint8), np.zeros((0,), np.int32))
         return tf.data.Dataset.from_tensor_slices(empty).batch(batch_size, drop_remainder=drop_remainder)
+    if cache == "memory" and count * height * width * channels > _memory_budget():
+        cache = "disk"  # the decoded images would not fit comfortably in RAM
     loader = _Loader(files, image_shape, resize, cache, skipped, epoch_offset, shuffle, seed)
     memory = cache == "memory"
     paths = tf.constant(loader.paths)

@@ -126,3 +126,12 @@ def test_builds_inside_a_distribution_strategy_scope(files):
     for _ in range(2):  # a decoding epoch, then one from the cache
         assert sum(int(y.shape[0]) for _x, y in dataset) == len(files)
     assert sum(1 for _ in strategy.experimental_distribute_dataset(dataset)) == 4
+
+
+def test_memory_cache_too_big_for_ram_goes_to_disk(files, monkeypatch, private_cache):
+    import cnnstudio.data.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_memory_budget", lambda: 100)
+    dataset = build_dataset(files, (6, 6, 3), 4, shuffle=True, seed=0, cache="memory")
+    assert sum(int(y.shape[0]) for _x, y in dataset) == len(files)
+    assert list((private_cache / "pipeline").glob("*.u8"))
