@@ -89,6 +89,7 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
     out = Path(out)
     say = log or (lambda message: None)
     say(f"loading {source_path}")
+    _full_float32()
     source = load_source(source_path, checkpoint)
     if not source.trained and fmt not in UNTRAINED_FORMATS:
         raise ExportError(f"{source.path} is a project (an untrained architecture); it exports to "
@@ -138,6 +139,14 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
     write_json_atomic(target, report.to_dict())
     report.report_file = str(target)
     return report
+
+
+def _full_float32() -> None:
+    # On Ampere+ GPUs TensorFlow computes float32 matmuls/convs in TF32 (10-bit mantissa),
+    # which alone moves probabilities past the 1e-4 tolerance against CPU runtimes.
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
 def _write_labels_and_card(out: Path, source: ModelSource, card: dict[str, Any], report: ExportReport) -> None:

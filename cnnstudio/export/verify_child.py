@@ -15,8 +15,16 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _full_float32() -> None:
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)  # as the exporter's reference run
+
+
 def run_savedmodel(path: str, images, encoded) -> dict:
     import tensorflow as tf
+
+    _full_float32()
 
     loaded = tf.saved_model.load(path)
     out = {}
@@ -36,6 +44,7 @@ def run_keras(path: str, images, encoded) -> dict:
 
     import keras
 
+    _full_float32()
     for name in ("cnnstudio.modeling.custom_layers", "cnnstudio.modeling.preprocessing",
                  "cnnstudio.modeling.augmentation"):
         try:
