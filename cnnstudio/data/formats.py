@@ -26,6 +26,7 @@ IMAGE_SUFFIXES = {
 RESIZE_POLICIES = ("stretch", "center_crop", "pad")
 # Pillow's own decompression-bomb threshold: beyond it decoding may exhaust memory.
 DEFAULT_MAX_PIXELS = 89_478_485
+LARGE_FILE = 16 * 1024 * 1024  # bytes; larger files are read in chunks while scanning
 
 
 class UnusableImage(Exception):
@@ -66,8 +67,13 @@ def inspect_bytes(data: bytes, verify: bool = False, max_pixels: int = DEFAULT_M
     """Check one file's content; raise UnusableImage with the reason if it cannot be used."""
     if not data:
         raise UnusableImage("zero bytes (empty file)")
+    return _inspect(io.BytesIO(data), data[-1024:], lambda: hashlib.blake2b(data, digest_size=16), verify,
+                    max_pixels)
+
+
+def _inspect(source, tail: bytes, digest, verify: bool, max_pixels: int) -> ImageInfo:
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(source)
     except Image.DecompressionBombError:
         raise UnusableImage("too large to decode safely (decompression bomb)") from None
     except UnidentifiedImageError:
@@ -86,15 +92,14 @@ def inspect_bytes(data: bytes, verify: bool = False, max_pixels: int = DEFAULT_M
                 f"too large to decode safely ({width}×{height} = {width * height:,} pixels; "
                 f"limit {max_pixels:,})"
             )
-        if _truncation_problem(data, fmt):
+        if _truncation_problem(tail, fmt):
             raise UnusableImage("truncated (the file ends before the image does)")
         if verify:
             try:
                 image.load()
             except Exception as exc:
                 raise UnusableImage(f"truncated or corrupt ({exc})") from None
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        return ImageInfo(width, height, image.mode, fmt, digest, native_decodable(image))
+        return ImageInfo(width, height, image.mode, fmt, digest().hexdigest(), native_decodable(image))
 
 
 def native_decodable(image: Image.Image) -> bool:
@@ -123,11 +128,25 @@ def is_native(path: str) -> bool:
 
 def inspect_file(path: str, verify: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
     try:
+        size = os.path.getsize(path)
+        if size <= LARGE_FILE:
+            with open(path, "rb") as handle:
+                return inspect_bytes(handle.read(), verify, max_pixels)
+        # Large files are hashed in chunks, so 32 scanning threads never hold 32 of them at once.
         with open(path, "rb") as handle:
-            data = handle.read()
+            handle.seek(size - 1024)
+            tail = handle.read()
+
+        def digest():
+            hasher = hashlib.blake2b(digest_size=16)
+            with open(path, "rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    hasher.update(chunk)
+            return hasher
+
+        return _inspect(path, tail, digest, verify, max_pixels)
     except OSError as exc:
         raise UnusableImage(f"cannot be read ({exc.strerror or exc})") from None
-    return inspect_bytes(data, verify, max_pixels)
 
 
 def _to_channels(image: Image.Image, channels: int) -> Image.Image:
@@ -185,7 +204,8 @@ def decode(image: Image.Image, shape: tuple[int, int, int] | None, resize: str =
     channels = _check_arguments(shape, resize)
     if image.format in ("JPEG", "MPO") and shape is not None:
         # DCT-domain downscaling: decodes large JPEGs several times faster, never below the target.
-        image.draft(image.mode, (shape[1], shape[0]))
+        turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8) if "exif" in image.info else False
+        image.draft(image.mode, (shape[0], shape[1]) if turned else (shape[1], shape[0]))
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # the first frame of an animated GIF or a TIFF stack
     image = ImageOps.exif_transpose(image) or image

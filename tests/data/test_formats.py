@@ -112,3 +112,26 @@ def test_center_crop_keeps_the_middle(tmp_path):
     Image.fromarray(array).save(tmp_path / "m.png")
     out = formats.load_image(str(tmp_path / "m.png"), (10, 10, 3), "center_crop")
     assert out.min() == 255
+
+
+def test_large_files_are_hashed_in_chunks_with_the_same_result(tmp_path, monkeypatch):
+    path = save_image(tmp_path / "big.png", size=(64, 64))
+    small = formats.inspect_file(str(path))
+    monkeypatch.setattr(formats, "LARGE_FILE", 100)
+    large = formats.inspect_file(str(path))
+    assert large == small
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(formats.UnusableImage, match="truncated"):
+        formats.inspect_file(str(cut))
+
+
+def test_rotated_jpeg_draft_keeps_enough_pixels(tmp_path):
+    array = np.zeros((200, 400, 3), dtype=np.uint8)
+    array[:, :200] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(array).save(tmp_path / "r.jpg", exif=exif, quality=95)
+    out = formats.load_image(str(tmp_path / "r.jpg"), (96, 48, 3))  # portrait target, like the display
+    assert out.shape == (96, 48, 3)
+    assert out[:40].mean() > 200 and out[56:].mean() < 50
