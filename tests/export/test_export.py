@@ -125,3 +125,13 @@ def test_relative_output_path(trained_run, tmp_path, monkeypatch):
     report = export(trained_run, "savedmodel", "relative/model")
     assert report.passed, report.to_dict()
     assert (tmp_path / "relative" / "model" / "saved_model.pb").exists()
+
+
+def test_onnx_without_its_packages_says_what_to_install(trained_run, tmp_path, monkeypatch, capsys):
+    from cnnstudio.export import onnx_export
+
+    monkeypatch.setattr(onnx_export, "missing_packages", lambda: ["tf2onnx"])
+    assert main(["export", str(trained_run), "--format", "onnx", "-o", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "tf2onnx" in err and "pip install" in err and "Traceback" not in err
+    assert not (tmp_path / "m.onnx").exists()
