@@ -1,21 +1,24 @@
 """The tf.data input pipeline: uint8 images, a full reshuffle every epoch, decode once, prefetch.
 
-Per epoch (one iteration over the dataset):
+Each iteration over the dataset is one epoch:
   1. a generator yields a seeded permutation of the whole file list (a full shuffle, not a
      window); epoch e's order depends only on (seed, e), so a resumed run (epoch_offset)
      sees the order it would have seen;
-  2. a parallel map turns each index into a uint8 image: from the cache when it is there,
-     else decoded and stored. Plain 8-bit JPEG/PNG files that the scan marked as such
-     (formats.native_decodable) are decoded by TensorFlow inside the graph; everything else
-     (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, files never scanned)
-     goes through the scanner's own Pillow code, so scan and training agree on what is
-     readable;
-  3. failures are dropped (ignore_errors) and, when the epoch ends, reported once each in
-     `skipped` with a reason; a TensorFlow failure on a file Pillow can read switches that
-     file to Pillow instead;
-  4. batch, prefetch.
+  2. until every usable image is cached, the epoch decodes: plain 8-bit JPEG/PNG files that
+     the scan marked (formats.native_decodable) are decoded by TensorFlow in the graph;
+     everything else (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, and
+     files never scanned) goes through the scanner's own Pillow code, so the scan and
+     training agree on what is readable. The two parallel streams are merged back into the
+     shuffled order, and each image is written to the cache;
+  3. a file that fails is left out; when the epoch ends it is reported once in `skipped`
+     with the reason, and left out of later epochs (a TensorFlow failure on a file Pillow
+     can read moves that file to Pillow instead);
+  4. once everything is cached, an epoch is one gather per batch from the cache;
+  5. batch, prefetch.
 The cache is a TensorFlow variable in memory, or a memory-mapped file in the user's cache
 folder for datasets larger than RAM (reused by later runs while the files are unchanged).
+Pixel values of the two decoders can differ by rounding (TensorFlow resizes without
+antialiasing, like keras.utils.image_dataset_from_directory; Pillow with it).
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ import tensorflow as tf
 from cnnstudio.data import formats
 from cnnstudio.data.cache import cache_root
 
-# The pipeline's functions use no Python control flow on tensors: skipping AutoGraph's source
-# conversion makes building the dataset several times faster.
+# The pipeline's functions have no Python control flow on tensors: AutoGraph has nothing to convert.
 plain = tf.autograph.experimental.do_not_convert
 
 
