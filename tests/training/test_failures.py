@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cnnstudio.project import load_project, save_project
 from cnnstudio.training.checkpoints import load_checkpoint
@@ -95,3 +96,21 @@ def test_mixed_precision_xla_and_steps_per_execution(tmp_path):
     # Batch events come per call of 4 steps: every step count they report is a multiple of 4 or the end.
     steps = [e["step"] for e in _event(events, "batch")]
     assert all(s % 4 == 0 or s == 6 for s in steps)
+
+
+def test_plateau_schedule_and_early_stopping(tmp_path):
+    project = tiny_project(tmp_path, epochs=30, schedule="plateau", plateau_patience=1, early_stopping=3)
+    run_dir = tmp_path / "run"
+    code, events = run_worker(write_job(tmp_path, project, run_dir))
+    assert code == 0
+    codes = [e["code"] for e in _event(events, "warning")]
+    assert "lr_reduced" in codes and "early_stopping" in codes
+    finished = events[-1]
+    assert finished["status"] == "completed" and finished["epochs_completed"] < 30
+    rows = [line.split(",") for line in (run_dir / "metrics.csv").read_text().splitlines()[1:]]
+    assert len(rows) == finished["epochs_completed"]
+    rates = [float(r[5]) for r in rows]
+    # Each drop divides the rate by 10 from the next epoch on.
+    drops = [round(np.log10(rates[0] / r)) for r in rates]
+    assert drops == sorted(drops) and 1 <= drops[-1] <= codes.count("lr_reduced")
+    assert all(r == pytest.approx(rates[0] * 0.1**d, rel=1e-4) for r, d in zip(rates, drops, strict=True))
