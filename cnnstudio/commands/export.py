@@ -40,8 +40,6 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if args.format == "python":
-        return _run_python(args)
     from cnnstudio.export.exporter import export
 
     log = None if args.json else (lambda message: print(f"  {message}", file=sys.stderr))
@@ -50,23 +48,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(format_report(report))
-    return 0 if report.passed else 1
-
-
-def _run_python(args: argparse.Namespace) -> int:
-    from cnnstudio.errors import ExportError
-
-    try:
-        from cnnstudio.export import python_source
-    except ImportError:
-        raise ExportError("Python source export is not available in this installation.") from None
-    command = getattr(python_source, "run_command", None)
-    if command is not None:  # the python_source module owns its CLI behaviour
-        return int(command(args) or 0)
-    from cnnstudio.export.exporter import export
-
-    report = export(args.source, "python", args.output, checkpoint=args.checkpoint)
-    print(format_report(report))
     return 0 if report.passed else 1
 
 

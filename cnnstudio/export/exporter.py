@@ -88,9 +88,9 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}. Received: {fmt!r}")
     out = Path(out)
     say = log or (lambda message: None)
-    say(f"loading {source_path}")
     _full_float32()
-    source = load_source(source_path, checkpoint)
+    source = load_source(source_path, checkpoint)  # progress starts after: errors come first, alone
+    say(f"loaded {source.kind} {source.path}" + (f" ({source.checkpoint} checkpoint)" if source.checkpoint else ""))
     if not source.trained and fmt not in UNTRAINED_FORMATS:
         raise ExportError(f"{source.path} is a project (an untrained architecture); it exports to "
                           f"{' and '.join(UNTRAINED_FORMATS)} only. Export {fmt} from a run directory or a "

@@ -135,3 +135,11 @@ def test_onnx_without_its_packages_says_what_to_install(trained_run, tmp_path, m
     err = capsys.readouterr().err
     assert "tf2onnx" in err and "pip install" in err and "Traceback" not in err
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_python_format_from_a_run_with_json(trained_run, tmp_path, capsys):
+    assert main(["export", str(trained_run), "--format", "python", "-o", str(tmp_path / "m.py"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] and report["artefacts"] == [str(tmp_path / "m.py")]
+    text = (tmp_path / "m.py").read_text()
+    assert "def build_model" in text and "conv1" in text and "augmentation" not in text
