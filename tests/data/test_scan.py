@@ -143,3 +143,14 @@ def test_progress_and_cancel(make_folder):
 
     with pytest.raises(TaskCancelled):
         scan_folder(root, progress=TaskState(cancel_at_once, min_interval=0), use_cache=False)
+
+
+def test_scanner_side_imports_neither_tensorflow_nor_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys; import cnnstudio.data, cnnstudio.data.preview, cnnstudio.commands.scan; "
+            "bad = [m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules]; "
+            "assert not bad, bad")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
