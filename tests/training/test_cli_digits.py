@@ -27,6 +27,7 @@ def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     folder = tmp_path_factory.mktemp("digits")
+    ENV["CNNSTUDIO_CACHE_DIR"] = str(folder / "cache")  # scan caches stay out of the user's home
     script = REPO / "resources" / "make_sample_dataset.py"
     subprocess.run([sys.executable, str(script), "--per-class", "200", "--size", "32", "--out",
                     str(folder / "images")], check=True, capture_output=True, timeout=120)
