@@ -24,6 +24,7 @@ antialiasing, like keras.utils.image_dataset_from_directory; Pillow with it).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -33,6 +34,7 @@ import tensorflow as tf
 
 from cnnstudio.data import formats
 from cnnstudio.data.cache import cache_root
+from cnnstudio.fileio import write_json_atomic
 
 # The pipeline's functions have no Python control flow on tensors: AutoGraph has nothing to convert.
 plain = tf.autograph.experimental.do_not_convert
@@ -52,14 +54,18 @@ def _disk_store(count: int, shape: tuple[int, int, int], where: str, key: str):
     exists = data_path.exists() and data_path.stat().st_size == count * int(np.prod(shape))
     array = np.memmap(data_path, dtype=np.uint8, mode="r+" if exists else "w+", shape=(count, *shape))
     filled = np.zeros(count, dtype=bool)
+    failed: dict[int, str] = {}
     if exists and mask_path.exists():
         try:
             mask = np.load(mask_path)
             if mask.shape == (count,):
                 filled = mask.astype(bool)
+            failed_path = mask_path.with_name(mask_path.name.replace(".filled.npy", ".failed.json"))
+            if failed_path.exists():
+                failed = {int(k): str(v) for k, v in json.loads(failed_path.read_text(encoding="utf-8")).items()}
         except (OSError, ValueError):
             pass
-    return array, filled, mask_path
+    return array, filled, mask_path, failed
 
 
 class _Loader:
@@ -71,7 +77,8 @@ class _Loader:
         self.shape = tuple(int(v) for v in image_shape)
         self.resize, self.shuffle, self.seed = resize, shuffle, seed
         self.bad = np.zeros(len(self.paths), dtype=bool)
-        self.reasons: dict[int, str] = {}
+        self.reasons: dict[int, str] = {}  # Pillow failures of this epoch, until finish() reports them
+        self.failures: dict[int, str] = {}  # every file left out for good, with the reason
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
@@ -81,8 +88,12 @@ class _Loader:
         self.cached = cache is not None
         self.complete = False  # set when a decoding epoch ends with nothing left to retry
         if cache not in (None, "memory"):
-            self.disk = _disk_store(len(self.paths), self.shape, cache, self._key())
-            self.complete = bool(self.disk[1].all())
+            array, filled, mask_path, failed = _disk_store(len(self.paths), self.shape, cache, self._key())
+            self.disk = (array, filled, mask_path)
+            for index, reason in failed.items():  # found by an earlier run on the same files
+                if 0 <= index < len(self.paths):
+                    self._fail(index, reason)
+            self.complete = bool((filled | self.bad).all())
 
     def _key(self) -> str:
         digest = hashlib.sha1(repr((self.shape, self.resize)).encode())
@@ -138,9 +149,7 @@ class _Loader:
                     continue
                 except formats.UnusableImage as exc:
                     reason = str(exc)
-            self.bad[index] = True
-            if self.skipped is not None:
-                self.skipped.append((self.paths[index], reason))
+            self._fail(index, reason)
         self.complete = not retry
         if self.disk is not None:
             array, filled, mask_path = self.disk
@@ -148,7 +157,16 @@ class _Loader:
             tmp = mask_path.with_suffix(".tmp.npy")
             np.save(tmp, filled)
             os.replace(tmp, mask_path)
+            failed = {str(i): self.failures[i] for i in np.flatnonzero(self.bad)}
+            write_json_atomic(mask_path.with_name(mask_path.name.replace(".filled.npy", ".failed.json")), failed)
         return np.int64(len(retry))
+
+    def _fail(self, index: int, reason: str) -> None:
+        self.bad[index] = True
+        self.failures[index] = reason
+        entry = (self.paths[index], reason)
+        if self.skipped is not None and entry not in self.skipped:  # one report per file
+            self.skipped.append(entry)
 
 
 def _tf_resize(image, height: int, width: int, policy: str):

@@ -135,3 +135,20 @@ def test_memory_cache_too_big_for_ram_goes_to_disk(files, monkeypatch, private_c
     dataset = build_dataset(files, (6, 6, 3), 4, shuffle=True, seed=0, cache="memory")
     assert sum(int(y.shape[0]) for _x, y in dataset) == len(files)
     assert list((private_cache / "pipeline").glob("*.u8"))
+
+
+def test_disk_cache_remembers_failures_across_builds(files, tmp_path):
+    broken = tmp_path / "img" / "b" / "zz_broken.png"
+    broken.write_bytes(b"not an image at all")
+    every = files + [(str(broken), 1)]
+    skipped: list = []
+    first = build_dataset(every, (6, 6, 3), 4, shuffle=True, seed=0, cache="disk", skipped=skipped)
+    assert sum(int(y.shape[0]) for _x, y in first) == len(files)
+    # The training engine rebuilds the dataset each epoch with the same `skipped` list.
+    again = build_dataset(every, (6, 6, 3), 4, shuffle=True, seed=0, cache="disk", skipped=skipped,
+                          epoch_offset=1)
+    assert sum(int(y.shape[0]) for _x, y in again) == len(files)
+    assert skipped == [(str(broken), "not an image (Pillow cannot identify the content)")]
+    fresh: list = []  # a new run on the same files hears about it too
+    build_dataset(every, (6, 6, 3), 4, shuffle=True, seed=0, cache="disk", skipped=fresh)
+    assert fresh == skipped
