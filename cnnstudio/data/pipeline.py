@@ -111,7 +111,7 @@ class _Loader:
             self.epoch += 1
             order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
             order = order[~self.bad[order]]
-        yield self.complete and self.cached, order, self.native[order]
+        return np.bool_(self.complete and self.cached), order, self.native[order]
 
     def pillow_decode(self, index) -> tuple[np.ndarray, np.bool_]:
         """(image, True), or (zeros, False) with the reason kept for finish()."""
@@ -327,6 +327,13 @@ def build_dataset(
                                 tf.cond(cached, lambda: native[:0], lambda: native), tf.logical_not(cached))
         return decoding.concatenate(cached_epoch(tf.cond(cached, lambda: order, lambda: nothing)))
 
-    plans = tf.data.Dataset.from_generator(loader.epoch_plan, output_signature=(
-        tf.TensorSpec([], tf.bool), tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.bool)))
+    @plain
+    def plan(_):
+        # Runs once per iteration. A map, not from_generator: tf.data cannot optimise a
+        # pipeline that starts from a Python generator.
+        cached, order, native = tf.numpy_function(loader.epoch_plan, [], (tf.bool, tf.int64, tf.bool),
+                                                  stateful=True)
+        return tf.reshape(cached, []), tf.reshape(order, [-1]), tf.reshape(native, [-1])
+
+    plans = tf.data.Dataset.from_tensors(0).map(plan)
     return plans.flat_map(epoch).prefetch(tf.data.AUTOTUNE)
