@@ -163,16 +163,14 @@ def _run_project(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_class_names(config: dict[str, Any]) -> list[str]:
-    for holder in (config, config.get("data") or {}, config.get("dataset") or {}):
-        if isinstance(holder, dict) and isinstance(holder.get("class_names"), list):
-            return [str(name) for name in holder["class_names"]]
-    return []
+    names = config.get("class_names")
+    return [str(name) for name in names] if isinstance(names, list) else []
 
 
 def _run_dataset_folder(config: dict[str, Any]) -> Path | None:
-    for value in (config.get("data_folder"), config.get("dataset_folder"),
-                  (config.get("data") or {}).get("folder") if isinstance(config.get("data"), dict) else None,
-                  (_run_project(config).get("dataset") or {}).get("folder")):
+    """The run's image folder (the samples verification uses), if it still exists."""
+    job = config.get("job") if isinstance(config.get("job"), dict) else {}
+    for value in ((_run_project(config).get("dataset") or {}).get("folder"), job.get("data")):
         found = _existing(value)
         if found is not None:
             return found
@@ -196,7 +194,7 @@ def _rebuild_run_model(config: dict[str, Any], classes: list[str], where: Path) 
     from cnnstudio.project.file import Project
     from cnnstudio.training.assembly import assemble
 
-    shape = config.get("image_shape") or (config.get("data") or {}).get("image_shape")
+    shape = config.get("image_shape")
     if not shape or not classes or not _run_project(config):
         raise ExportError(f"{where}: the run has no model.keras and its config.json lacks the project, "
                           "class names or image shape needed to rebuild the model.")
@@ -231,7 +229,7 @@ def load_run(path: Path, slot: str) -> ModelSource:
     rundir = RunDirectory(path, writer=False)
     config = _read_json(rundir.config_file)
     run = _read_json(rundir.run_file)
-    classes = run_class_names(config) or run_class_names(run)
+    classes = run_class_names(config)
     checkpoint = load_checkpoint(rundir.checkpoints, slot)
     used = slot
     notes: list[str] = []
