@@ -127,10 +127,10 @@ class _Loader:
     def disk_read(self, index) -> np.ndarray:
         return np.asarray(self.disk[0][index])
 
-    def disk_write(self, index, image) -> np.ndarray:
-        self.disk[0][int(index)] = image
-        self.disk[1][int(index)] = True
-        return image
+    def disk_write(self, indices, images) -> np.ndarray:
+        self.disk[0][indices] = images
+        self.disk[1][indices] = True
+        return images
 
     def finish(self, missing) -> np.ndarray:
         """End of a decoding epoch: report the files that failed; TensorFlow failures retry with Pillow."""
@@ -256,27 +256,31 @@ def build_dataset(
     image_spec = [height, width, channels]
 
     @plain
-    def keep(index, image):
-        """Cache the decoded image (memory or disk) and mark the index as done."""
+    def keep(images, labels, indices):
+        """Cache a decoded batch (memory or disk) and mark its indices as done: one write per batch."""
         if not memory and cache is not None:
-            image = tf.ensure_shape(tf.numpy_function(loader.disk_write, [index, image], tf.uint8,
-                                                      stateful=True), image_spec)
-        with tf.control_dependencies([image]):  # only once the image really decoded
-            writes = [done.scatter_update(tf.IndexedSlices(tf.ones([1], tf.int8), index[None]))]
-            if memory:
-                writes.append(store.scatter_update(tf.IndexedSlices(image[None], index[None])))
+            images = tf.numpy_function(loader.disk_write, [indices, images], tf.uint8, stateful=True)
+            images = tf.ensure_shape(images, [None, *image_spec])
+        marks = tf.ones_like(indices, tf.int8)
+        writes = [done.scatter_update(tf.IndexedSlices(marks, indices))]
+        if memory:
+            writes.append(store.scatter_update(tf.IndexedSlices(images, indices)))
         with tf.control_dependencies(writes):
-            return tf.identity(image), labels[index]
+            return tf.identity(images), labels
 
     @plain
-    def native_load(index):
-        image = tf.io.decode_image(tf.io.read_file(paths[index]), channels=channels, expand_animations=False)
-        return keep(index, tf.ensure_shape(_tf_resize(image, height, width, resize), image_spec))
+    def native_load(path, label, index):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        return tf.ensure_shape(_tf_resize(image, height, width, resize), image_spec), label, index
 
     @plain
-    def pillow_decode(index):
+    def pillow_load(_path, label, index):
         image, ok = tf.numpy_function(loader.pillow_decode, [index], (tf.uint8, tf.bool), stateful=True)
-        return index, tf.ensure_shape(image, image_spec), tf.reshape(ok, [])
+        return tf.ensure_shape(image, image_spec), label, index, tf.reshape(ok, [])
+
+    def files_of(indices):
+        # Gathered once per epoch, so each element arrives with its path and label.
+        return tf.data.Dataset.from_tensor_slices((tf.gather(paths, indices), tf.gather(labels, indices), indices))
 
     @plain
     def finish(_):
@@ -286,24 +290,29 @@ def build_dataset(
             # Memory cache: `done` doubles as "cached", so it is only cleared without one.
             reset = done.assign(tf.zeros([count], tf.int8)) if not memory else tf.no_op()
         with tf.control_dependencies([reset]):
-            return tf.zeros(image_spec, tf.uint8), tf.constant(-1, tf.int32)
+            return tf.zeros([0, *image_spec], tf.uint8), tf.zeros([0], tf.int32)
 
     @plain
     def decode_epoch(order, native, active):
         # Two streams (graph decoding, Pillow) merged back into the shuffled order.
         streams = [
-            tf.data.Dataset.from_tensor_slices(tf.boolean_mask(order, native))
+            files_of(tf.boolean_mask(order, native))
             .map(native_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors(),
-            tf.data.Dataset.from_tensor_slices(tf.boolean_mask(order, tf.logical_not(native)))
-            .map(pillow_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .filter(plain(lambda _index, _image, ok: ok)).map(plain(lambda index, image, _ok: keep(index, image))),
+            files_of(tf.boolean_mask(order, tf.logical_not(native)))
+            .map(pillow_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .filter(plain(lambda _image, _label, _index, ok: ok))
+            .map(plain(lambda image, label, index, _ok: (image, label, index))),
         ]
         choice = tf.data.Dataset.from_tensor_slices(tf.cast(tf.logical_not(native), tf.int64))
         dataset = tf.data.Dataset.choose_from_datasets(streams, choice, stop_on_empty_dataset=False)
-        # After the last image of a decoding epoch: report failures, reset the bookkeeping.
+        # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
+        dataset = dataset.batch(batch_size).map(keep)
+        # After the last batch of a decoding epoch: report failures, reset the bookkeeping.
         end = tf.data.Dataset.from_tensors(active).filter(plain(lambda flag: flag)).map(finish)
-        dataset = dataset.concatenate(end).filter(plain(lambda _image, label: label >= 0))
-        return dataset.batch(batch_size, drop_remainder=drop_remainder)
+        dataset = dataset.concatenate(end).filter(plain(lambda images, _labels: tf.shape(images)[0] > 0))
+        if drop_remainder:
+            dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
+        return dataset
 
     @plain
     def gather_batch(index):
@@ -336,4 +345,8 @@ def build_dataset(
         return tf.reshape(cached, []), tf.reshape(order, [-1]), tf.reshape(native, [-1])
 
     plans = tf.data.Dataset.from_tensors(0).map(plan)
-    return plans.flat_map(epoch).prefetch(tf.data.AUTOTUNE)
+    dataset = plans.flat_map(epoch)
+    if drop_remainder:
+        spec = [batch_size, *image_spec]
+        dataset = dataset.map(plain(lambda x, y: (tf.ensure_shape(x, spec), tf.ensure_shape(y, [batch_size]))))
+    return dataset.prefetch(tf.data.AUTOTUNE)
