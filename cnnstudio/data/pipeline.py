@@ -169,6 +169,16 @@ class _Loader:
             self.skipped.append(entry)
 
 
+def _decode_jpeg_scaled(data, height: int, width: int, channels: int):
+    """Decode a JPEG at 1/2, 1/4 or 1/8 scale when that still covers the target (DCT scaling, like Pillow's draft)."""
+    shape = tf.io.extract_jpeg_shape(data)
+    room = tf.minimum(shape[0] // height, shape[1] // width)
+    branch = tf.cast(tf.minimum(tf.math.floor(tf.math.log(tf.cast(tf.maximum(room, 1), tf.float32)) / np.log(2.0)),
+                                3.0), tf.int32)
+    return tf.switch_case(branch, [lambda ratio=ratio: tf.io.decode_jpeg(data, channels=channels, ratio=ratio)
+                                   for ratio in (1, 2, 4, 8)])
+
+
 def _tf_resize(image, height: int, width: int, policy: str):
     image = tf.cast(image, tf.float32)
     if policy == "pad":
@@ -270,7 +280,9 @@ def build_dataset(
 
     @plain
     def native_load(path, label, index):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        data = tf.io.read_file(path)
+        image = tf.cond(tf.io.is_jpeg(data), lambda: _decode_jpeg_scaled(data, height, width, channels),
+                        lambda: tf.io.decode_png(data, channels=channels))
         return tf.ensure_shape(_tf_resize(image, height, width, resize), image_spec), label, index
 
     @plain

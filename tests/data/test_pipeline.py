@@ -152,3 +152,22 @@ def test_disk_cache_remembers_failures_across_builds(files, tmp_path):
     fresh: list = []  # a new run on the same files hears about it too
     build_dataset(every, (6, 6, 3), 4, shuffle=True, seed=0, cache="disk", skipped=fresh)
     assert fresh == skipped
+
+
+def test_large_jpeg_decoded_at_reduced_scale_matches_pillow(tmp_path):
+    from PIL import Image
+
+    from cnnstudio.data import scan_folder
+
+    yy, xx = np.mgrid[0:240, 0:320]
+    for name, phase in (("a", 0), ("b", 1)):
+        array = np.stack([xx * 0.7 + phase * 40, yy, (xx + yy) * 0.4], axis=-1)
+        path = tmp_path / "big" / name / f"{name}.jpg"
+        path.parent.mkdir(parents=True)
+        Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).save(path, quality=95)
+    scan_folder(tmp_path / "big")
+    files = [(str(p), 0) for p in sorted((tmp_path / "big").rglob("*.jpg"))]
+    assert all(formats.is_native(path) for path, _label in files)
+    images, _ = _epoch(build_dataset(files, (30, 40, 3), 2, shuffle=False, seed=0, cache=None))
+    expected = np.stack([formats.load_image(path, (30, 40, 3)) for path, _label in files])
+    assert np.abs(images.astype(int) - expected.astype(int)).mean() < 4
