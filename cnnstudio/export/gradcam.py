@@ -1,7 +1,7 @@
 """Grad-CAM: where in the image a convolutional model looked for a class.
 
 heat = ReLU(Σ_k α_k A_k), α_k = mean over positions of ∂score/∂A_k, where A is the output of
-the last convolutional layer (or a chosen one). Works on a run's model (preprocessing +
+the last layer with a spatial output (or a chosen one). Works on a run's model (preprocessing +
 architecture nested inside) as well as on a bare architecture.
 """
 
@@ -16,7 +16,11 @@ from cnnstudio.export.inference import is_augmentation
 
 
 def _spatial_layers(model: Any) -> list[tuple[Any, Any]]:
-    """(owner model, layer) for every layer with a 4-D output, in order, nested models included."""
+    """(owner model, layer) for every layer with a 4-D output, in order, nested models included.
+
+    The default is the last of them: the feature map just before pooling/flattening (after a
+    residual block's add and activation, not the block's inner convolution).
+    """
     import keras
 
     found = []
@@ -28,7 +32,7 @@ def _spatial_layers(model: Any) -> list[tuple[Any, Any]]:
                 shape = layer.output.shape
             except (AttributeError, ValueError):
                 continue
-            if len(shape) == 4 and "Conv" in type(layer).__name__:
+            if len(shape) == 4:
                 found.append((model, layer))
     return found
 
@@ -36,23 +40,46 @@ def _spatial_layers(model: Any) -> list[tuple[Any, Any]]:
 def pick_layer(model: Any, layer_name: str | None = None) -> tuple[Any, Any]:
     layers = _spatial_layers(model)
     if not layers:
-        raise ExportError("Grad-CAM needs a convolutional layer; this model has none.")
+        raise ExportError("Grad-CAM needs a layer with a spatial (H×W×C) output; this model has none.")
     if layer_name is None:
         return layers[-1]
     for owner, layer in layers:
         if layer.name == layer_name:
             return owner, layer
     names = ", ".join(layer.name for _, layer in layers)
-    raise ExportError(f"Grad-CAM: no convolutional layer named {layer_name!r}; choose one of {names}.")
+    raise ExportError(f"Grad-CAM: no spatial layer named {layer_name!r}; choose one of {names}.")
+
+
+def _softmax_dense(owner: Any) -> Any:
+    """The owner's final Dense layer when it applies softmax itself (else None)."""
+    last = owner.layers[-1] if owner.layers else None
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    return last if type(last).__name__ == "Dense" and activation == "softmax" else None
 
 
 def _features_and_output(model: Any, owner: Any, layer: Any):
-    """A function x -> (A, class scores) running `model` with `layer`'s output exposed."""
+    """A function x -> (A, class scores) running `model` with `layer`'s output exposed.
+
+    Scores are pre-softmax logits where the classifier's softmax can be undone (a Dense with
+    activation="softmax"): a confident softmax has near-zero gradients, logits do not.
+    """
     import keras
 
-    probe = keras.Model(owner.inputs, [layer.output, owner.outputs[0]])
+    dense = _softmax_dense(owner)
+    probe = keras.Model(owner.inputs, [layer.output, dense.input if dense is not None else owner.outputs[0]])
+
+    def scores_of(value):
+        if dense is None:
+            return value
+        logits = keras.ops.matmul(value, dense.kernel)
+        return logits + dense.bias if dense.use_bias else logits
+
     if owner is model:
-        return lambda x: tuple(probe(x, training=False))
+        def direct(x):
+            features, value = probe(x, training=False)
+            return features, scores_of(value)
+
+        return direct
 
     def run(x):
         value, features = x, None
@@ -61,8 +88,8 @@ def _features_and_output(model: Any, owner: Any, layer: Any):
                 continue
             if item is owner:
                 features, value = probe(value, training=False)
-            elif isinstance(item, keras.Model):
-                value = item(value, training=False)
+                if dense is not None:  # the logits: what follows is only a dtype cast or softmax
+                    return features, scores_of(value)
             else:
                 value = item(value, training=False)
         if features is None:

@@ -87,5 +87,5 @@ def test_overlay_and_explain(trained_run):
     assert grey.shape == (16, 16, 3)
     with pytest.raises(ExportError, match="out of range"):
         grad_cam(model, image, class_index=5)
-    with pytest.raises(ExportError, match="no convolutional layer named"):
+    with pytest.raises(ExportError, match="no spatial layer named"):
         grad_cam(model, image, layer_name="nope")
