@@ -18,8 +18,12 @@ The interface the training engine uses (kept stable):
 
 The model then reads: uint8 input -> augmentation_layers (training only, values stay in
 [0, 255]) -> preprocessing_layers (to the float input the architecture expects) -> network.
+XLA cannot compile the augmentation warps: with an XLA train step use
+cnnstudio.modeling.augmentation.augment_dataset on the tf.data pipeline instead.
 `progress` is a TaskState or a callable receiving one (see progress.py); cancel with
-`state.cancel()`.
+`state.cancel()`. Other entry points: scan_folder (the `cnnstudio scan` report),
+cnnstudio.data.preview (mean image, normalised and whitened samples as uint8 arrays),
+cnnstudio.data.formats.load_image (the decoder the scan, statistics and pipeline share).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Each iteration over the dataset is one epoch:
      window); epoch e's order depends only on (seed, e), so a resumed run (epoch_offset)
      sees the order it would have seen;
   2. until every usable image is cached, the epoch decodes: plain 8-bit JPEG/PNG files that
-     the scan marked (formats.native_decodable) are decoded by TensorFlow in the graph;
+     the scan marked (formats.native_decodable) are decoded by TensorFlow in the graph
+     (large JPEGs at 1/2-1/8 scale when that still covers the input size);
      everything else (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, and
      files never scanned) goes through the scanner's own Pillow code, so the scan and
      training agree on what is readable. The two parallel streams are merged back into the
