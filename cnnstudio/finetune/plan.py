@@ -121,6 +121,10 @@ def phase_project(start: Start, options: Options, frozen: list[str], name: str) 
 def plan(start: Start, options: Options) -> list[Phase]:
     """Write each phase's project and initial-weights file under options.out; return the phases."""
     out = Path(options.out)
+    for name in ("head", "all", "finetune"):
+        if (out / f"{name}-run").exists():
+            raise TrainingError(f"-o {out}: already holds a fine-tuning ({name}-run); choose another folder "
+                                "(nothing is overwritten).")
     out.mkdir(parents=True, exist_ok=True)
     graph = start.project.graph
     head = head_layer(graph)

@@ -48,6 +48,9 @@ def test_two_phase_finetune_keeps_frozen_layers_and_replaces_the_head(source_run
     assert [n.name for n in project.graph if not n.trainable] == ["conv1", "bn1"]
     assert project.graph["classifier"].params["units"] == 2
     assert project.dataset["folder"] == str(bars.resolve())
+    # A second fine-tuning into the same folder is refused rather than mixed with the first.
+    assert main(["finetune", str(source_run), "--data", str(bars), "-o", str(out)]) == 2
+    assert "already holds a fine-tuning" in capsys.readouterr().err
 
 
 def test_backbone_learning_rate_is_lower(source_run):
