@@ -121,3 +121,27 @@ def test_input_without_fixed_size_is_an_error(make_folder):
 def test_no_folder_is_an_error():
     with pytest.raises(DatasetError, match="no dataset folder"):
         prepare_data(make_project(""))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=2, max_size=6),
+    val=st.floats(0.0, 0.5),
+    test=st.floats(0.0, 0.4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_split_properties(sizes, val, test, seed):
+    labels = {f"c{c}/{i}.png": f"c{c}" for c, n in enumerate(sizes) for i in range(n)}
+    split = stratified_split(labels, val, test, seed)
+    everything = split["train"] + split["val"] + split["test"]
+    assert sorted(everything) == sorted(labels)  # a partition
+    assert split == stratified_split(labels, val, test, seed)  # deterministic
+    for c, n in enumerate(sizes):
+        in_train = sum(labels[p] == f"c{c}" for p in split["train"])
+        in_val = sum(labels[p] == f"c{c}" for p in split["val"])
+        assert in_train >= 1  # every class keeps a training image
+        assert abs(in_val - n * val) <= 1 or n < 3  # stratified: each class's own share
