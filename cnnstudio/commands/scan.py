@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from cnnstudio.data.progress import TaskState
@@ -76,10 +77,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if args.json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
-    else:
-        print(format_report(result))
+    try:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else format_report(result))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `cnnstudio scan DIR | head`: the reader left, which is fine
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python from failing at exit
     problem = result.problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
