@@ -11,6 +11,7 @@ The interface the training engine uses (kept stable):
     data.image_shape            # (h, w, c) from the graph's Input node
     data.statistics(max_images=2000) -> Statistics   # from the train split; .to_dict()/from_dict()
     data.warnings               # imbalance, duplicates, train/val leakage, skipped files
+    data.relative_path(path)    # the key for project.exclusions / project.relabels
 
     from cnnstudio.data.pipeline import build_dataset        # tf.data, uint8 images
     from cnnstudio.modeling.augmentation import augmentation_layers
@@ -58,6 +59,10 @@ class PreparedData:
     warnings: list[str] = field(default_factory=list)
     leakage: list[list[str]] = field(default_factory=list)
     _statistics: dict[Any, Statistics] = field(default_factory=dict, repr=False)
+
+    def relative_path(self, path: str) -> str:
+        """The key Project.exclusions and Project.relabels use for a file of data.files."""
+        return Path(path).relative_to(self.folder).as_posix()
 
     def counts(self, subset: str) -> dict[str, int]:
         out = dict.fromkeys(self.class_names, 0)

@@ -78,6 +78,8 @@ def test_exclusions_and_relabels_never_touch_the_disk(make_folder):
     assert "cat/cat_000.png" not in labels
     assert labels["cat/cat_001.png"] == "dog" and labels["dog/dog_000.png"] == "bird"
     assert data.counts("train") == {"bird": 1, "cat": 4, "dog": 6}
+    first_path = data.files["train"][0][0]
+    assert data.relative_path(first_path) in {r.path for r in data.scan.images}
     assert sorted(p.name for p in root.rglob("*")) == before
 
 
