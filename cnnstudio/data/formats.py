@@ -93,7 +93,12 @@ def _inspect(source, tail: bytes, digest, verify: bool, max_pixels: int) -> Imag
                 f"limit {max_pixels:,})"
             )
         if _truncation_problem(tail, fmt):
-            raise UnusableImage("truncated (the file ends before the image does)")
+            # No end marker near the end: truncated, or a camera appended data after the
+            # image (some phones do). Only a full decode can tell.
+            try:
+                image.load()
+            except Exception:
+                raise UnusableImage("truncated (the file ends before the image does)") from None
         if verify:
             try:
                 image.load()

@@ -135,3 +135,11 @@ def test_rotated_jpeg_draft_keeps_enough_pixels(tmp_path):
     out = formats.load_image(str(tmp_path / "r.jpg"), (96, 48, 3))  # portrait target, like the display
     assert out.shape == (96, 48, 3)
     assert out[:40].mean() > 200 and out[56:].mean() < 50
+
+
+def test_data_appended_after_the_image_is_not_truncation(tmp_path):
+    path = save_image(tmp_path / "phone.jpg", size=(32, 32))
+    path.write_bytes(path.read_bytes() + b"SEFH" + bytes(4000))  # a camera trailer after EOI
+    info = formats.inspect_file(str(path))
+    assert info.format == "JPEG"
+    assert formats.load_image(str(path), (8, 8, 3)).shape == (8, 8, 3)
