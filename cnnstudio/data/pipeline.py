@@ -83,6 +83,8 @@ class _Loader:
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
+        # (replay from the cache?, order, native flags of that order): set by advance() each epoch.
+        self.plan: tuple[bool, np.ndarray, np.ndarray] = (False, np.zeros(0, np.int64), np.zeros(0, bool))
         # Which files TensorFlow decodes in the graph; a file it fails on moves to Pillow.
         self.native = np.asarray([formats.is_native(p) and self.shape[2] in (1, 3) for p in self.paths], bool)
         self.disk = None
@@ -106,13 +108,27 @@ class _Loader:
                 digest.update(f"{path}\0missing\n".encode())
         return digest.hexdigest()[:24]
 
-    def epoch_plan(self):
-        """One (cached, order, native) per epoch; cached when every usable image is in the cache."""
+    def advance(self) -> np.ndarray:
+        """Start the next epoch; return its decode-stream choices (empty when it replays the cache)."""
         with self.lock:
             self.epoch += 1
             order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
             order = order[~self.bad[order]]
-        return np.bool_(self.complete and self.cached), order, self.native[order]
+            replay = self.complete and self.cached
+            self.plan = (replay, order, self.native[order].copy())
+        return np.zeros(0, np.int64) if replay else (~self.plan[2]).astype(np.int64)
+
+    def decode_indices(self, native) -> np.ndarray:
+        """This epoch's files for one decoder (native or Pillow), in order; none when replaying."""
+        replay, order, flags = self.plan
+        return order[:0] if replay else order[flags == bool(native)]
+
+    def decoding(self) -> np.bool_:
+        return np.bool_(not self.plan[0])
+
+    def replay_indices(self) -> np.ndarray:
+        replay, order, _flags = self.plan
+        return order if replay else order[:0]
 
     def pillow_decode(self, index) -> tuple[np.ndarray, np.bool_]:
         """(image, True), or (zeros, False) with the reason kept for finish()."""
@@ -291,9 +307,27 @@ def build_dataset(
         image, ok = tf.numpy_function(loader.pillow_decode, [index], (tf.uint8, tf.bool), stateful=True)
         return tf.ensure_shape(image, image_spec), label, index, tf.reshape(ok, [])
 
-    def files_of(indices):
-        # Gathered once per epoch, so each element arrives with its path and label.
-        return tf.data.Dataset.from_tensor_slices((tf.gather(paths, indices), tf.gather(labels, indices), indices))
+    def files_of(native: bool):
+        # Read when the stream starts (after advance()); paths and labels gathered once per epoch.
+        @plain
+        def current(_):
+            indices = tf.numpy_function(loader.decode_indices, [native], tf.int64, stateful=True)
+            indices = tf.reshape(indices, [-1])
+            return tf.gather(paths, indices), tf.gather(labels, indices), indices
+
+        return tf.data.Dataset.from_tensors(0).map(current).unbatch()
+
+    @plain
+    def advance(_):
+        return tf.reshape(tf.numpy_function(loader.advance, [], tf.int64, stateful=True), [-1])
+
+    @plain
+    def decoding(_):
+        return tf.reshape(tf.numpy_function(loader.decoding, [], tf.bool, stateful=True), [])
+
+    @plain
+    def replay_indices(_):
+        return tf.reshape(tf.numpy_function(loader.replay_indices, [], tf.int64, stateful=True), [-1])
 
     @plain
     def finish(_):
@@ -306,28 +340,6 @@ def build_dataset(
             return tf.zeros([0, *image_spec], tf.uint8), tf.zeros([0], tf.int32)
 
     @plain
-    def decode_epoch(order, native, active):
-        # Two streams (graph decoding, Pillow) merged back into the shuffled order.
-        streams = [
-            files_of(tf.boolean_mask(order, native))
-            .map(native_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors(),
-            files_of(tf.boolean_mask(order, tf.logical_not(native)))
-            .map(pillow_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .filter(plain(lambda _image, _label, _index, ok: ok))
-            .map(plain(lambda image, label, index, _ok: (image, label, index))),
-        ]
-        choice = tf.data.Dataset.from_tensor_slices(tf.cast(tf.logical_not(native), tf.int64))
-        dataset = tf.data.Dataset.choose_from_datasets(streams, choice, stop_on_empty_dataset=False)
-        # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
-        dataset = dataset.batch(batch_size).map(keep)
-        # After the last batch of a decoding epoch: report failures, reset the bookkeeping.
-        end = tf.data.Dataset.from_tensors(active).filter(plain(lambda flag: flag)).map(finish)
-        dataset = dataset.concatenate(end).filter(plain(lambda images, _labels: tf.shape(images)[0] > 0))
-        if drop_remainder:
-            dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
-        return dataset
-
-    @plain
     def gather_batch(index):
         if memory:
             images = tf.raw_ops.ResourceGather(resource=store.handle, indices=index, dtype=tf.uint8)
@@ -336,29 +348,27 @@ def build_dataset(
             images = tf.ensure_shape(images, [None, *image_spec])
         return images, tf.gather(labels, index)
 
-    @plain
-    def cached_epoch(order):
-        dataset = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=drop_remainder)
-        return dataset.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-
-    @plain
-    def epoch(cached, order, native):
-        # Both branches are built; the one given no indices costs nothing.
-        nothing = order[:0]
-        decoding = decode_epoch(tf.cond(cached, lambda: nothing, lambda: order),
-                                tf.cond(cached, lambda: native[:0], lambda: native), tf.logical_not(cached))
-        return decoding.concatenate(cached_epoch(tf.cond(cached, lambda: order, lambda: nothing)))
-
-    @plain
-    def plan(_):
-        # Runs once per iteration. A map, not from_generator: tf.data cannot optimise a
-        # pipeline that starts from a Python generator.
-        cached, order, native = tf.numpy_function(loader.epoch_plan, [], (tf.bool, tf.int64, tf.bool),
-                                                  stateful=True)
-        return tf.reshape(cached, []), tf.reshape(order, [-1]), tf.reshape(native, [-1])
-
-    plans = tf.data.Dataset.from_tensors(0).map(plan)
-    dataset = plans.flat_map(epoch)
+    # One iteration = one epoch, without flat_map (which rebuilds its inner pipeline every
+    # epoch): the choice stream starts first and advances the epoch; the other streams read
+    # the plan it made when they start, which is always later.
+    choice = tf.data.Dataset.from_tensors(0).map(advance).unbatch()
+    streams = [
+        files_of(True).map(native_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors(),
+        files_of(False).map(pillow_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .filter(plain(lambda _image, _label, _index, ok: ok))
+        .map(plain(lambda image, label, index, _ok: (image, label, index))),
+    ]
+    dataset = tf.data.Dataset.choose_from_datasets(streams, choice, stop_on_empty_dataset=False)
+    # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
+    dataset = dataset.batch(batch_size).map(keep)
+    # After the last batch of a decoding epoch: report failures, reset the bookkeeping.
+    end = tf.data.Dataset.from_tensors(0).map(decoding).filter(plain(lambda flag: flag)).map(finish)
+    dataset = dataset.concatenate(end).filter(plain(lambda images, _labels: tf.shape(images)[0] > 0))
+    if drop_remainder:
+        dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
+    replay = tf.data.Dataset.from_tensors(0).map(replay_indices).unbatch()
+    replay = replay.batch(batch_size, drop_remainder=drop_remainder)
+    dataset = dataset.concatenate(replay.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
     if drop_remainder:
         spec = [batch_size, *image_spec]
         dataset = dataset.map(plain(lambda x, y: (tf.ensure_shape(x, spec), tf.ensure_shape(y, [batch_size]))))
