@@ -1,8 +1,8 @@
 """The tf.data input pipeline: uint8 images, a full reshuffle every epoch, decode once, prefetch.
 
 Each iteration over the dataset is one epoch:
-  1. a generator yields a seeded permutation of the whole file list (a full shuffle, not a
-     window); epoch e's order depends only on (seed, e), so a resumed run (epoch_offset)
+  1. the epoch starts with a seeded permutation of the whole file list (a full shuffle, not
+     a window); epoch e's order depends only on (seed, e), so a resumed run (epoch_offset)
      sees the order it would have seen;
   2. until every usable image is cached, the epoch decodes: plain 8-bit JPEG/PNG files that
      the scan marked (formats.native_decodable) are decoded by TensorFlow in the graph
