@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     project.notes = " ".join(lines + result.notes)
     if weights_file is not None:
         save_weights(result.weights, weights_file)
+        project.weights = weights_file.name  # beside the project; save_project rebases it on "save as"
     path = save_project(project, output)
     analysis = analyze(result.graph)
     print(f"wrote {path}: {len(result.graph)} nodes, {analysis.total_params:,} parameters, "

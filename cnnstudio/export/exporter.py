@@ -23,8 +23,7 @@ SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx"}
 LOADING = {
     "savedmodel": "tf.saved_model.load(path).signatures['serving_default'](images=uint8 [N,H,W,C]); "
                   "'serving_bytes'(image_bytes=string [N]) takes encoded JPEG/PNG files",
-    "keras": "import cnnstudio.modeling.custom_layers, cnnstudio.modeling.preprocessing, "
-             "cnnstudio.modeling.augmentation; keras.saving.load_model(path) (safe_mode stays on)",
+    "keras": "import cnnstudio.modeling; keras.saving.load_model(path) (safe_mode stays on)",
     "tflite": "tf.lite.Interpreter(path).get_signature_runner('probabilities')(images=uint8 [1,H,W,C]); "
               "class names in the .labels.txt file",
     "onnx": "onnxruntime.InferenceSession(path).run(None, {input: uint8 [N,H,W,C]}); class names in the "

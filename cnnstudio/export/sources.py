@@ -73,15 +73,8 @@ def load_source(path: str | Path, checkpoint: str | None = None) -> ModelSource:
 
 # ---- .keras files ------------------------------------------------------------------------
 def register_custom_objects() -> None:
-    """Import the modules that register CNN Studio's serializable layers with Keras."""
-    import importlib
-
-    for name in ("cnnstudio.modeling.custom_layers", "cnnstudio.modeling.preprocessing",
-                 "cnnstudio.modeling.augmentation"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            continue
+    """Register CNN Studio's serializable layers with Keras (importing the package does it)."""
+    import cnnstudio.modeling  # noqa: F401
 
 
 def read_keras_model(path: Path) -> Any:

@@ -103,7 +103,9 @@ def from_imported_project(path: Path):
     from cnnstudio.modeling.importer import read_weights, weights_path_for
     from cnnstudio.project import load_project
 
-    weights_file = weights_path_for(path)
+    project = load_project(path)
+    # The project's own record first; older imports only follow the naming convention.
+    weights_file = project.weights_file() or weights_path_for(path)
     if not weights_file.exists():
         raise TrainingError(f"{path}: no weights beside it ({weights_file.name}); a project alone is an untrained "
                             "architecture. Fine-tune from a run, a .keras file or an imported model.")
@@ -111,7 +113,6 @@ def from_imported_project(path: Path):
         weights = read_weights(weights_file)
     except (OSError, ValueError, KeyError) as exc:
         raise TrainingError(f"{weights_file}: unreadable weights file ({exc}).") from None
-    project = load_project(path)
     if not _ends_in_dense(project.graph):
         _add_classifier(project.graph)
     match_input_scaling(project)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,19 +50,26 @@ class Project:
     relabels: dict[str, str] = field(default_factory=dict)  # relative path -> class name
     split: dict[str, Any] | None = None  # the stored split (see cnnstudio.data.split)
     notes: str = ""
+    weights: str = ""  # initial weights (.weights.npz from import-keras), relative to the project file
     path: Path | None = None  # where it was loaded from / saved to (not stored)
 
     def section(self, name: str) -> dict[str, Any]:
         return getattr(self, name)
 
-    def dataset_folder(self) -> Path | None:
-        folder = self.dataset.get("folder") or ""
-        if not folder:
+    def resolve(self, value: str) -> Path | None:
+        """A path stored in the project, made absolute against the project file's folder."""
+        if not value:
             return None
-        candidate = Path(folder).expanduser()
+        candidate = Path(value).expanduser()
         if not candidate.is_absolute() and self.path is not None:
             candidate = self.path.parent / candidate
         return candidate
+
+    def dataset_folder(self) -> Path | None:
+        return self.resolve(self.dataset.get("folder") or "")
+
+    def weights_file(self) -> Path | None:
+        return self.resolve(self.weights)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -79,6 +87,8 @@ class Project:
             out["split"] = copy.deepcopy(self.split)
         if self.notes:
             out["notes"] = self.notes
+        if self.weights:
+            out["weights"] = self.weights
         return out
 
     @classmethod
@@ -97,7 +107,7 @@ class Project:
             data = MIGRATIONS[version](data)
             version += 1
         known = {"format_version", "name", "architecture", "dataset", "preprocessing", "augmentation",
-                 "training", "exclusions", "relabels", "split", "notes"}
+                 "training", "exclusions", "relabels", "split", "notes", "weights"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ProjectFileError(f"{where}: unknown field {unknown[0]!r}. Remove it or check the spelling.")
@@ -125,6 +135,9 @@ class Project:
         notes = data.get("notes", "")
         if not isinstance(notes, str):
             raise ProjectFileError(f"{where}: 'notes' must be text.")
+        weights = data.get("weights", "")
+        if not isinstance(weights, str):
+            raise ProjectFileError(f"{where}: 'weights' must be the path of a weights file.")
         return cls(
             graph=graph,
             name=name,
@@ -136,6 +149,7 @@ class Project:
             relabels=dict(relabels),
             split=split,
             notes=notes,
+            weights=weights,
         )
 
     def copy(self) -> Project:
@@ -176,6 +190,25 @@ def save_project(project: Project, path: str | Path | None = None) -> Path:
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectFileError("The project has never been saved: choose a file name.")
+    if project.path is not None and target.resolve().parent != project.path.resolve().parent:
+        _rebase_paths(project, target)
     write_json_atomic(target, project.to_dict())
     project.path = target
     return target
+
+
+def _rebase_paths(project: Project, target: Path) -> None:
+    """Saving into another folder keeps relative paths pointing at the same files."""
+
+    def rebase(value: str) -> str:
+        if not value or Path(value).expanduser().is_absolute():
+            return value
+        absolute = project.resolve(value)
+        assert absolute is not None
+        try:
+            return os.path.relpath(absolute.resolve(), target.resolve().parent)
+        except ValueError:  # another drive on Windows
+            return str(absolute.resolve())
+
+    project.dataset["folder"] = rebase(project.dataset.get("folder") or "")
+    project.weights = rebase(project.weights)

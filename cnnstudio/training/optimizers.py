@@ -23,7 +23,8 @@ def build_optimizer(training: dict[str, Any]):
     decay = float(training.get("weight_decay") or 0.0)
     momentum = float(training.get("momentum", 0.9))
     if name == "adamw":
-        optimizer = keras.optimizers.AdamW(weight_decay=decay or 0.004, **common)
+        # The user's value, even 0: a silent Keras default (0.004) would be a setting they never chose.
+        optimizer = keras.optimizers.AdamW(weight_decay=decay, **common)
     else:
         if decay:
             common["weight_decay"] = decay  # decoupled, as in AdamW

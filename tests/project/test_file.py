@@ -132,3 +132,17 @@ def test_fuzz_truncated_files(tmp_path_factory, cut):
     path.write_text(text[: cut % len(text)])
     with pytest.raises(StudioError):
         load_project(path)
+
+
+def test_save_as_elsewhere_keeps_relative_paths_pointing_at_the_same_files(tmp_path):
+    (tmp_path / "a" / "images").mkdir(parents=True)
+    (tmp_path / "a" / "m.weights.npz").write_bytes(b"x")
+    project = Project(lenet())
+    project.dataset["folder"] = "images"
+    project.weights = "m.weights.npz"
+    save_project(project, tmp_path / "a" / "p.cnnproj")
+    save_project(project, tmp_path / "b" / "deeper" / "p.cnnproj")
+    moved = load_project(tmp_path / "b" / "deeper" / "p.cnnproj")
+    assert moved.dataset["folder"] == "../../a/images"
+    assert moved.dataset_folder().resolve() == (tmp_path / "a" / "images").resolve()
+    assert moved.weights_file().resolve() == (tmp_path / "a" / "m.weights.npz").resolve()
