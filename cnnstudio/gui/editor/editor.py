@@ -94,7 +94,7 @@ class ArchitectureEditor(QWidget):
         super().__init__(parent)
         self.graph = graph
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.scene = EditorScene(graph, self.push, self)
         self.view = EditorView(self.scene)
         self.palette = Palette()
@@ -146,6 +146,9 @@ class ArchitectureEditor(QWidget):
             depth = 2 if len([g for g in groups if "/" not in g]) < 4 else 1
             self.scene.collapse_level(depth)
         self._analysed(self.scene.analysis)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
 
     # ---- commands ---------------------------------------------------------------------------
     def push(self, command: cmd.Command) -> None:
