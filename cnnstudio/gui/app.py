@@ -56,7 +56,7 @@ def screenshot(window, output: str | Path, section: str | None = None) -> Path:
     for _ in range(3):
         QApplication.processEvents()
     if window.editor is not None:
-        window.editor.view.fit()
+        window.editor.view.show_start()
     QApplication.processEvents()
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)

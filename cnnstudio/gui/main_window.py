@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         self.batch.blockSignals(False)
         self.update_totals(self.editor.scene.analysis)
         self._update_title()
-        QTimer.singleShot(0, self.editor.view.fit)
+        QTimer.singleShot(0, self.editor.view.show_start)
         self.project_changed.emit(project)
         self.check_recovery()
 

@@ -33,6 +33,8 @@ class Inspector(QScrollArea):
         self.push = push
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(300)
         self.node: str | None = None
         self.block: str | None = None
         self._snapshot: tuple | None = None
@@ -45,7 +47,6 @@ class Inspector(QScrollArea):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(6)
-        layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         heading = QLabel("Inspector", objectName="PanelTitle")
         layout.addWidget(heading)
         self.setWidget(page)
@@ -63,6 +64,7 @@ class Inspector(QScrollArea):
         hint.setWordWrap(True)
         hint.setEnabled(False)
         layout.addWidget(hint)
+        layout.addStretch(1)
 
     def show_block(self, group: str, analysis: Analysis) -> None:
         self.node, self.block = None, group
@@ -84,6 +86,7 @@ class Inspector(QScrollArea):
         button.setToolTip("Dissolve this block: its layers stay, the grouping goes.")
         button.clicked.connect(lambda: self.ungroup_requested(group))
         layout.addWidget(button)
+        layout.addStretch(1)
 
     def show_node(self, name: str, analysis: Analysis) -> None:
         node = self.graph[name]
@@ -121,6 +124,7 @@ class Inspector(QScrollArea):
             layout.addWidget(self.form)
         else:
             self.form = None
+        layout.addStretch(1)
         self.update_facts(analysis)
 
     def update_facts(self, analysis: Analysis) -> None:

@@ -103,6 +103,7 @@ class CardItem(QGraphicsItem):
     def set_text(self, text: CardText) -> None:
         if text == self.text:
             return
+        self.in_port.setVisible(text.kind != "Input")  # an Input takes nothing in
         self.text = text
         tips = [f"<b>{text.title}</b> — {text.kind}"]
         tips += [f"<span style='color:#d64541'>● {m}</span>" for m in text.errors]
@@ -309,7 +310,7 @@ class EdgeItem(QGraphicsPathItem):
         arrow.lineTo(end + QPointF(4.5, -8))
         arrow.closeSubpath()
         painter.fillPath(arrow, QBrush(colour))
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) > 0.55:
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) > 0.4:
             mid = self.path().pointAtPercent(0.5)
             font = QFont(painter.font())
             font.setPointSizeF(7.5)

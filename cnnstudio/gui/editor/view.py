@@ -47,6 +47,18 @@ class EditorView(QGraphicsView):
             self.centerOn(rect.center())
         self.resetCachedContent()
 
+    def show_start(self, readable: float = 0.8) -> None:
+        """Opening view: everything if it stays readable, else the top of the graph at `readable`."""
+        self.fit()
+        if self.transform().m11() >= readable:
+            return
+        rect = self.scene().itemsBoundingRect()
+        self.resetTransform()
+        self.scale(readable, readable)
+        visible_height = self.viewport().height() / readable
+        self.centerOn(rect.center().x(), rect.top() - 30 + visible_height / 2)
+        self.resetCachedContent()
+
     # ---- pan ------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

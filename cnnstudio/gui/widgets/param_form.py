@@ -78,6 +78,7 @@ class Field(QWidget):
         layout.setSpacing(2)
         self.editor = self._make_editor(value)
         self.editor.setToolTip(spec.help)
+        self.editor.setMinimumWidth(60)  # the form must fit a narrow inspector
         layout.addWidget(self.editor)
         layout.addWidget(self.error)
 
@@ -99,6 +100,8 @@ class Field(QWidget):
             return box
         if spec.kind == "choice":
             box = QComboBox()
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
             for choice in spec.choices:
                 box.addItem(str(choice), choice)
             index = box.findData(value)
@@ -107,6 +110,8 @@ class Field(QWidget):
             return box
         if spec.kind == "initializer":
             box = QComboBox()
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
             box.addItem("Project default", None)
             for item in INITIALIZERS.values():
                 box.addItem(item.label, item.name)
@@ -125,6 +130,7 @@ class Field(QWidget):
             self.l1 = QLineEdit(value_to_text(current.get("l1") or None), placeholderText="λ1 (L1)")
             self.l2 = QLineEdit(value_to_text(current.get("l2") or None), placeholderText="λ2 (L2)")
             for edit in (self.l1, self.l2):
+                edit.setMinimumWidth(40)
                 edit.setToolTip("C = C0 + λ1 Σ|w| + λ2 Σw². Empty: none.")
                 edit.textChanged.connect(self._check_regularizer)
                 edit.editingFinished.connect(self._commit_regularizer)
@@ -203,6 +209,7 @@ class ParamForm(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         main = QFormLayout()
+        main.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         outer.addLayout(main)
         advanced = [s for s in specs if s.advanced]
