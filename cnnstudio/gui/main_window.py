@@ -385,7 +385,11 @@ class MainWindow(QMainWindow):
             return
         if not self.maybe_save():
             return
-        output = Path(tempfile.mkdtemp(prefix="cnnstudio-import-")) / f"{path.stem}.cnnproj"
+        # Kept in the app's data folder, not a temp dir: the imported weights must outlive
+        # this session until the user saves the project somewhere.
+        folder = projects.data_dir() / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        output = Path(tempfile.mkdtemp(prefix=f"{path.stem}-", dir=folder)) / f"{path.stem}.cnnproj"
         command = projects.import_command(path, output)
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
@@ -407,6 +411,9 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             QMessageBox.warning(self, "Cannot import", str(exc))
             return
+        weights = project.weights_file() if hasattr(project, "weights_file") else None
+        if weights is not None:
+            project.weights = str(weights.resolve())  # absolute: the project has no folder yet
         project.path = None
         project.name = source.stem
         for node in project.graph:

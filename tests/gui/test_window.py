@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from cnnstudio.gui import projects
@@ -178,3 +179,41 @@ def test_drop_project_file_on_window(window, tmp_path, qtbot):
     QApplication.sendEvent(target, QDropEvent(QPointF(5, 5), *args))
     qtbot.waitUntil(lambda: window.project.path == path, timeout=3000)
     assert "extra" in window.project.graph
+
+
+@pytest.mark.slow
+def test_import_keras_runs_in_a_helper_process(window, tmp_path, qtbot):
+    model = tmp_path / "tiny.keras"
+    code = (
+        "import keras\n"
+        "inputs = keras.Input((16, 16, 1))\n"
+        "x = keras.layers.Conv2D(4, 3, name='conv')(inputs)\n"
+        "x = keras.layers.Flatten(name='flat')(x)\n"
+        "outputs = keras.layers.Dense(3, activation='softmax', name='probs')(x)\n"
+        f"keras.Model(inputs, outputs).save({str(model)!r})\n"
+    )
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="-1", TF_CPP_MIN_LOG_LEVEL="3")
+    made = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    window.import_keras(model)
+    assert window.import_process is not None  # the work happens in a child process
+    qtbot.waitUntil(lambda: window.import_process is None, timeout=240_000)
+    graph = window.project.graph
+    assert {"conv", "flat", "probs"} <= set(graph.names)
+    assert window.editor.scene.analysis.nodes["conv"].output_shape == (14, 14, 4)
+    assert window.dirty and window.project.path is None
+    weights = Path(window.project.weights)
+    assert weights.is_absolute() and weights.exists()  # the imported weights stay reachable
+
+
+def test_import_failure_is_reported(window, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip")
+    window.import_keras(broken)
+    qtbot.waitUntil(lambda: window.import_process is None, timeout=240_000)
+    assert shown and shown[0].startswith("broken.keras: ")
+    assert "Traceback" not in shown[0]
