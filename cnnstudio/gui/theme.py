@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
@@ -29,6 +31,10 @@ def category_colour(category: str) -> QColor:
 
 
 def is_dark() -> bool:
+    """Dark when the system says so; CNNSTUDIO_THEME=dark|light overrides (screenshots, tests)."""
+    forced = os.environ.get("CNNSTUDIO_THEME", "").lower()
+    if forced in ("dark", "light"):
+        return forced == "dark"
     app = QGuiApplication.instance()
     if app is None:
         return False
@@ -117,6 +123,18 @@ def apply(app: QApplication) -> None:
     app.setPalette(palette)
     _current = Colours(dark)
     app.setStyleSheet(_STYLE_DARK if dark else _STYLE_LIGHT)
+    if not app.property("cnnstudio_theme_follow"):
+        # Follow the system when it switches between light and dark while the app runs.
+        app.setProperty("cnnstudio_theme_follow", True)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: _refresh(app))
+
+
+def _refresh(app: QApplication) -> None:
+    apply(app)
+    for widget in app.allWidgets():
+        if hasattr(widget, "resetCachedContent"):  # graphics views cache their background
+            widget.resetCachedContent()
+            widget.viewport().update()
 
 
 _STYLE_COMMON = """
