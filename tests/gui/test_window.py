@@ -217,3 +217,20 @@ def test_import_failure_is_reported(window, tmp_path, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: window.import_process is None, timeout=240_000)
     assert shown and shown[0].startswith("broken.keras: ")
     assert "Traceback" not in shown[0]
+
+
+def test_keyboard_shortcuts_reach_the_editor(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    editor = window.editor
+    editor.view.setFocus()
+    editor.select(["s2"])
+    QTest.keyClick(editor.view, Qt.Key.Key_Delete)
+    assert "s2" not in editor.graph
+    QTest.keyClick(editor.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "s2" in editor.graph
+    editor.select(["c1"])
+    QTest.keyClick(editor.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert "c1_1" in editor.graph

@@ -105,7 +105,7 @@ class CardItem(QGraphicsItem):
             return
         self.in_port.setVisible(text.kind != "Input")  # an Input takes nothing in
         self.text = text
-        tips = [f"<b>{text.title}</b> — {text.kind}"]
+        tips = [f"<b>{self.key.removeprefix('block:')}</b> — {text.kind}"]
         tips += [f"<span style='color:#d64541'>● {m}</span>" for m in text.errors]
         tips += [f"<span style='color:#c58a00'>● {m}</span>" for m in text.warnings]
         self.setToolTip("<br>".join(tips))

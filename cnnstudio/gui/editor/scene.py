@@ -234,8 +234,14 @@ class EditorScene(QGraphicsScene):
             footer = f"{format_shape(result.output_shape)}   ·   {human_count(result.param_count)} params"
         else:
             footer = "shape unknown"
+        title = name
+        if node.group:
+            # Inside an expanded block, "inception3a_5x5" reads better as "5x5".
+            stem = node.group.rsplit("/", 1)[-1] + "_"
+            if name.startswith(stem) and len(name) > len(stem):
+                title = "…" + name[len(stem):]
         return CardText(
-            title=name,
+            title=title,
             kind=layer.name,
             category=layer.category,
             summary=summary,
