@@ -42,7 +42,22 @@ def create_window(project_path: str | None = None):
         projects.add_recent(path)
         return window
     sample = projects.sample_project_path()
-    return MainWindow(load_project(sample) if sample else None)
+    return MainWindow(open_sample(sample) if sample else None)
+
+
+def open_sample(path: Path):
+    """The bundled sample as an untitled copy: saving asks where, and never overwrites it."""
+    from cnnstudio.project.file import load_project
+
+    project = load_project(path)
+    folder = project.dataset_folder()
+    if folder is not None:
+        project.dataset["folder"] = str(folder.resolve())  # absolute: the copy has no folder yet
+    weights = project.weights_file() if hasattr(project, "weights_file") else None
+    if weights is not None:
+        project.weights = str(weights.resolve())
+    project.path = None
+    return project
 
 
 def screenshot(window, output: str | Path, section: str | None = None) -> Path:

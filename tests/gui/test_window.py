@@ -234,3 +234,20 @@ def test_keyboard_shortcuts_reach_the_editor(window, qtbot):
     editor.select(["c1"])
     QTest.keyClick(editor.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert "c1_1" in editor.graph
+
+
+def test_sample_opens_as_an_untitled_copy(qtbot):
+    from cnnstudio.gui.app import create_window
+
+    sample = projects.sample_project_path()
+    win = create_window(None)
+    win.ask_save = lambda: "discard"
+    qtbot.addWidget(win)
+    assert win.project.path is None  # saving asks for a place; the bundled file stays intact
+    if sample is not None:
+        assert len(win.project.graph) == len(load_project(sample).graph)
+        folder = win.project.dataset.get("folder")
+        assert not folder or Path(folder).is_absolute()
+    else:
+        assert win.project.graph.names == ["input"]
+    win.close()
