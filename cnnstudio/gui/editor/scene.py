@@ -349,7 +349,7 @@ class EditorScene(QGraphicsScene):
                 self.gesture = NewLinkGesture(self, item.card, event.scenePos())
                 event.accept()
                 return
-            if isinstance(item, CardItem):
+            if isinstance(item, (CardItem, Port)):  # a press on an input port drags its card
                 self.gesture = MoveGesture(self)
         super().mousePressEvent(event)
 
