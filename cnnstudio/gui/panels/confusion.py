@@ -105,8 +105,9 @@ class ConfusionMatrix(QWidget):
 class ClassBars(QWidget):
     """Horizontal bars: one value in [0, 1] per class (per-class validation accuracy)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, probabilities: bool = False):
         super().__init__(parent)
+        self.probabilities = probabilities  # one accent colour (top class darker), not good/bad colours
         self.values: list[float | None] = []
         self.classes: list[str] = []
         self.setMinimumHeight(120)
@@ -136,7 +137,11 @@ class ClassBars(QWidget):
                                                                                label_width - 8))
             painter.fillRect(QRectF(label_width, y + 3, bar_width, row - 6), colours.grid)
             if value is not None:
-                colour = QColor("#2f9e5f") if value >= 0.8 else QColor("#c58a00") if value >= 0.5 else QColor("#d64541")
+                if self.probabilities:
+                    colour = QColor("#3d7eff") if i == 0 else QColor("#9dbdff")
+                else:
+                    colour = (QColor("#2f9e5f") if value >= 0.8 else QColor("#c58a00") if value >= 0.5
+                              else QColor("#d64541"))
                 painter.fillRect(QRectF(label_width, y + 3, bar_width * value, row - 6), colour)
             painter.setPen(colours.muted)
             painter.drawText(QRectF(label_width + bar_width + 6, y, 54, row), Qt.AlignmentFlag.AlignVCenter,

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
@@ -162,7 +163,7 @@ class DataPanel(QWidget):
         style_plot(self.chart, "", "images", "")
         self.chart.getPlotItem().setMouseEnabled(False, False)
         table_box.addWidget(self.chart)
-        column.addWidget(table_frame, 2)
+        column.addWidget(table_frame, 0)
         self.unusable = QListWidget()
         self.unusable.setToolTip("Double-click to open the folder that holds the file.")
         self.unusable.itemDoubleClicked.connect(self._open_unusable)
@@ -207,8 +208,23 @@ class DataPanel(QWidget):
         self.pre_images = [QLabel() for _ in range(3)]
         self.pre_note = muted()
         self.aug_grid = QGridLayout()
+        self.aug_grid.setSpacing(4)
         self.aug_status = muted()
-        splitter.addWidget(self.settings_tabs)
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(self.settings_tabs, 3)
+        preview_frame, preview_box = box("Augmentation preview", tip="Random variants from the training "
+                                         "layer itself, updated as you move the sliders.")
+        grid_host = QWidget()
+        grid_host.setLayout(self.aug_grid)
+        preview_box.addWidget(grid_host)
+        preview_box.addWidget(self.aug_status)
+        shuffle = QPushButton("New random variants")
+        shuffle.clicked.connect(self._reseed)
+        preview_box.addWidget(shuffle, alignment=Qt.AlignmentFlag.AlignLeft)
+        right_column.addWidget(preview_frame, 2)
+        splitter.addWidget(right)
         splitter.setSizes([360, 640, 420])
         splitter.setStretchFactor(1, 1)
         self._set_busy(False)
@@ -228,9 +244,10 @@ class DataPanel(QWidget):
         layout = host.layout()
         while layout.count():
             item = layout.takeAt(0)
-            if item.widget() is not None and item.widget() not in (self.split_summary, self.pre_note,
-                                                                   self.aug_status, *self.pre_images):
-                item.widget().deleteLater()
+            widget = item.widget()
+            if widget is not None and widget not in (self.split_summary, self.pre_note, *self.pre_images):
+                widget.hide()  # at once: deleteLater waits for the event loop
+                widget.deleteLater()
         return layout
 
     def _build_settings(self) -> None:
@@ -260,13 +277,6 @@ class DataPanel(QWidget):
         self.aug_form = AugmentationForm(p.augmentation)
         self.aug_form.changed.connect(lambda n, v: self._setting("augmentation", n, v))
         layout.addWidget(self.aug_form)
-        shuffle = QPushButton("New random variants")
-        shuffle.clicked.connect(self._reseed)
-        layout.addWidget(shuffle)
-        grid_host = QWidget()
-        grid_host.setLayout(self.aug_grid)
-        layout.addWidget(grid_host)
-        layout.addWidget(self.aug_status)
         layout.addStretch(1)
 
     def _setting(self, section: str, name: str, value: Any) -> None:
@@ -377,13 +387,19 @@ class DataPanel(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.class_table.setItem(row, col, item)
             self.class_filter.addItem(f"{name} ({count})", name)
-        self.class_table.resizeColumnsToContents()
+        rows_height = sum(self.class_table.rowHeight(r) for r in range(len(counts)))
+        self.class_table.setMaximumHeight(min(260, rows_height + self.class_table.horizontalHeader().height() + 6))
+        header = self.class_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.class_filter.blockSignals(False)
         xs = np.arange(len(counts))
         self.chart.addItem(pg.BarGraphItem(x=xs, height=list(counts.values()), width=0.7, brush="#3d7eff"))
         self.chart.getPlotItem().getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(counts)]])
         for path, reason in scan.unreadable:
             item = QListWidgetItem(f"{path} — {reason}")
+            item.setToolTip(f"{scan.folder / path}\n{reason}\nDouble-click to open its folder.")
             item.setData(Qt.ItemDataRole.UserRole, str(scan.folder / path))
             self.unusable.addItem(item)
         sizes = {f"{r.width}×{r.height}" for r in scan.images[:2000]}

@@ -107,7 +107,7 @@ class ResultCard(QFrame):
             row.addWidget(label)
         column = QVBoxLayout()
         column.addWidget(QLabel(f"<b>{Path(result['image']).name}</b>"))
-        self.bars = ClassBars()
+        self.bars = ClassBars(probabilities=True)
         top = result["top"]
         self.bars.set_values([t["probability"] for t in top], [t["class"] for t in top])
         column.addWidget(self.bars)
@@ -187,6 +187,16 @@ class ExportPanel(QWidget):
         infer_frame, infer_box = box("Try the model", tip="Top-5 classes and a Grad-CAM overlay per image.")
         self.drop = DropArea(self.classify)
         infer_box.addWidget(self.drop)
+        sample_row = QHBoxLayout()
+        self.samples_button = QPushButton("Try validation samples")
+        self.samples_button.setToolTip("Classify one validation image per class (from the run's last epoch).")
+        self.samples_button.clicked.connect(self.classify_samples)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear_results)
+        sample_row.addWidget(self.samples_button)
+        sample_row.addWidget(self.clear_button)
+        sample_row.addStretch(1)
+        infer_box.addLayout(sample_row)
         self.infer_status = muted()
         infer_box.addWidget(self.infer_status)
         self.cards_host = QWidget()
@@ -208,13 +218,16 @@ class ExportPanel(QWidget):
         for run in self.runs:
             best = "" if run.best_metric is None else f" · best {run.best_metric:.3f}"
             self.run_box.addItem(f"{run.name} · {run.status}{best}", str(run.path))
-        if current:
-            self.run_box.setCurrentIndex(max(0, self.run_box.findData(current)))
+        usable = [i for i, run in enumerate(self.runs) if (run.path / "checkpoints").is_dir()]
+        if current and self.run_box.findData(current) >= 0:
+            self.run_box.setCurrentIndex(self.run_box.findData(current))
+        elif usable:  # the newest run that has checkpoints to export
+            self.run_box.setCurrentIndex(usable[0])
         if not self.output.text() and folder is not None:
             self.output.setText(str(folder.parent / "export"))
         has = bool(self.runs)
-        self.export_button.setEnabled(has)
-        self.drop.setEnabled(has)
+        for widget in (self.export_button, self.drop, self.samples_button):
+            widget.setEnabled(has)
         if not has:
             self.status.setText("Train the project first: exports and predictions use a run's checkpoints.")
 
@@ -331,6 +344,48 @@ class ExportPanel(QWidget):
                                                         "images": files, "top_k": 5, "gradcam": True, "out": out},
                                             lambda answer: self._classified(answer, out))
         return True
+
+    def sample_images(self, limit: int = 4) -> list[str]:
+        """One validation image per class from the run's predictions, else from the dataset folder."""
+        from cnnstudio.export.images import find_images
+        from cnnstudio.training.val_predictions import read_val_predictions
+
+        run = self.run_dir()
+        picked: dict[int, str] = {}
+        for row in (read_val_predictions(run) or {}).get("predictions", []) if run else []:
+            if Path(row["path"]).is_file():
+                picked.setdefault(int(row["label"]), row["path"])
+        if picked:
+            return [picked[k] for k in sorted(picked)][:limit]
+        return [str(p) for p in find_images(self.window_ref.project.dataset_folder(), limit)]
+
+    def classify_samples(self) -> bool:
+        return self.classify(self.sample_images())
+
+    def clear_results(self) -> None:
+        while self.cards.count() > 1:
+            widget = self.cards.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self.results.clear()
+        self.infer_status.setText("")
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """For screenshots: show the model on a few validation images, and wait for the answer."""
+        import time
+
+        from PySide6.QtWidgets import QApplication
+
+        if not self.results and self.run_dir() is not None:
+            self.classify_samples()
+        helper = getattr(self.window_ref, "_panels_helper", None)
+        deadline = time.monotonic() + timeout_s
+        while helper is not None and helper.busy and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.02)
+        QApplication.processEvents()
+        return helper is None or not helper.busy
 
     def _classified(self, answer: dict[str, Any], out: str) -> None:
         if not answer.get("ok"):

@@ -82,6 +82,7 @@ class RunsPanel(QWidget):
         style_plot(self.loss_plot, "Validation loss", "cross-entropy", "epoch")
         for plot in (self.acc_plot, self.loss_plot):
             plot.getPlotItem().addLegend(offset=(-8, 8))
+            plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
             plot_row.addWidget(plot)
         frame, _ = box("Curves of the selected runs", plots)
         lower.addWidget(frame)
@@ -119,7 +120,11 @@ class RunsPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         if self.runs and not self.table.selectedItems():
+            # The two newest runs: their curves overlaid and what changed between them.
             self.table.selectRow(0)
+            if len(self.runs) > 1:
+                model = self.table.selectionModel()
+                model.select(self.table.model().index(1, 0), model.SelectionFlag.Select | model.SelectionFlag.Rows)
         self._selection_changed()
 
     def selected(self) -> list[run_records.RunSummary]:

@@ -29,6 +29,9 @@ def load_thumbnail(path: str, size: int) -> QImage:
             image = ImageOps.exif_transpose(image) or image
             image = image.convert("RGB")
             image.thumbnail((size, size))
+            if max(image.size) < size // 2:  # tiny images (digits, CIFAR): enlarge, pixels kept sharp
+                factor = size // max(image.size)
+                image = image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
             return array_to_image(np.asarray(image, dtype=np.uint8))
     except Exception:  # unreadable: an empty image, the grid shows a blank tile
         return QImage()

@@ -18,6 +18,7 @@ from cnnstudio.gui.panels.common import child_environment
 from cnnstudio.training.events import ProtocolError, parse_event
 
 GRACE_MS = 30_000
+CHUNK_BYTES = 64 * 1024
 KILL_MS = 5_000
 
 
@@ -33,6 +34,7 @@ class WorkerClient(QObject):
         self.run_dir: Path | None = None
         self.state = "idle"
         self._buffer = b""
+        self._more_pending = False
         self.raw_lines: list[str] = []  # stdout lines that were not events
         self._escalate = QTimer(self)
         self._escalate.setSingleShot(True)
@@ -68,7 +70,12 @@ class WorkerClient(QObject):
     def _read(self) -> None:
         if self.process is None:
             return
-        self._buffer += bytes(self.process.readAllStandardOutput().data())
+        # A bounded chunk per turn of the event loop: a worker printing at full rate must not
+        # keep the window busy parsing for long; the rest is read on the next turn.
+        self._buffer += bytes(self.process.read(CHUNK_BYTES).data())
+        if self.process.bytesAvailable() > 0 and not self._more_pending:
+            self._more_pending = True
+            QTimer.singleShot(0, self._read_more)
         if b"\n" not in self._buffer:
             return
         *lines, self._buffer = self._buffer.split(b"\n")
@@ -82,6 +89,10 @@ class WorkerClient(QObject):
         if parsed:
             self.events.emit(parsed)
 
+    def _read_more(self) -> None:
+        self._more_pending = False
+        self._read()
+
     def _read_stderr(self) -> None:
         if self.process is not None:
             text = bytes(self.process.readAllStandardError().data()).decode(errors="replace")
@@ -94,21 +105,29 @@ class WorkerClient(QObject):
             self._finished(-1, QProcess.ExitStatus.CrashExit)
 
     def _finished(self, code: int, status) -> None:
-        process, self.process = self.process, None
+        if self.process is None:
+            return
+        self._exit = (int(code), status == QProcess.ExitStatus.CrashExit)
+        self._escalate.stop()
+        self._drain()
+
+    def _drain(self) -> None:
+        """Read what the worker left in the pipe, a chunk per event-loop turn, then report the exit."""
+        process = self.process
         if process is None:
             return
-        self._read_pending(process)
-        self._escalate.stop()
-        crashed = status == QProcess.ExitStatus.CrashExit
-        process.deleteLater()
-        self._set_state("idle")
-        self.exited.emit(int(code), crashed)
-
-    def _read_pending(self, process: QProcess) -> None:
-        self.process = process
-        self._read()
+        if process.bytesAvailable() > 0:
+            self._read()
+            QTimer.singleShot(0, self._drain)
+            return
+        if self._buffer.strip():
+            self._buffer += b"\n"
+            self._read()
         self._read_stderr()
         self.process = None
+        process.deleteLater()
+        self._set_state("idle")
+        self.exited.emit(*self._exit)
 
     # ---- stopping -------------------------------------------------------------------------
     def stop(self, grace_ms: int = GRACE_MS) -> None:
