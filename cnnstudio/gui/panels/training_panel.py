@@ -269,6 +269,7 @@ class TrainingPanel(QWidget):
         original = load_job(self.run_dir / "job.json")
         job = Job(project=original.project, run_dir=str(self.run_dir), mode="resume")
         job_file = job.save(self.run_dir / "resume-job.json")
+        self.attach(self.run_dir)  # the curves so far; the resumed epochs continue them
         self.launch(worker_command(job_file), self.run_dir, keep_view=True)
         return True
 
@@ -279,7 +280,6 @@ class TrainingPanel(QWidget):
             self.reset_view()
         else:
             self.banner.hide()
-            self.plots.clear()
             self.last_error = self.finished_event = None
         self.run_dir = run_dir
         self.events_seen = 0
