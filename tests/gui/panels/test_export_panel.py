@@ -1,0 +1,102 @@
+"""Export panel on a really trained run: verified export (child process), top-5 + Grad-CAM on
+images (helper process), the fine-tune wizard producing a project and its run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.gui.panels.helpers import REPO, make_image_folder, make_project, worker_env
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A project folder with one completed 2-epoch run (through `cnnstudio train`)."""
+    folder = tmp_path_factory.mktemp("trained")
+    data = make_image_folder(folder / "data", broken=False)
+    make_project(folder, data, epochs=2)
+    import os
+
+    result = subprocess.run([sys.executable, "-m", "cnnstudio", "train", str(folder / "tiny.cnnproj"),
+                             "--run-dir", str(folder / "runs" / "tiny-run")], cwd=REPO,
+                            env={**os.environ, **worker_env()}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder
+
+
+@pytest.fixture
+def export_window(qtbot, trained):
+    from cnnstudio.gui.app import _application
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.project.file import load_project
+
+    _application()
+    win = MainWindow(load_project(trained / "tiny.cnnproj"))
+    win.ask_save = lambda: "discard"
+    qtbot.addWidget(win)
+    win.show()
+    win.show_section("Export")
+    yield win
+    win.close()
+
+
+def test_export_and_verification_report(export_window, qtbot, tmp_path):
+    panel = export_window.sections["Export"]
+    assert panel.run_dir().name == "tiny-run"
+    for name, box in panel.format_boxes.items():
+        box.setChecked(name == "keras")
+    panel.output.setText(str(tmp_path / "out"))
+    assert panel.export()
+    qtbot.waitUntil(lambda: panel.process is None, timeout=300_000)
+    assert len(panel.reports) == 1, panel.report.toPlainText()
+    report = panel.reports[0]
+    assert report.get("passed"), report
+    assert (tmp_path / "out" / "model.keras").exists()
+    text = panel.report.toPlainText()
+    assert "verified" in text and "same top class 100%" in text
+    assert "1 of 1 export(s) verified" in panel.status.text()
+
+
+def test_top5_and_gradcam_on_dropped_images(export_window, qtbot, trained):
+    panel = export_window.sections["Export"]
+    images = panel.sample_images()
+    assert len(images) == 3  # one validation image per class
+    assert panel.classify(images)
+    qtbot.waitUntil(lambda: len(panel.results) == 3 or "Cannot" in panel.infer_status.text(), timeout=120_000)
+    assert len(panel.results) == 3, panel.infer_status.text()
+    for result in panel.results:
+        probabilities = [t["probability"] for t in result["top"]]
+        assert len(probabilities) == 3 and abs(sum(probabilities) - 1) < 1e-3
+        assert probabilities == sorted(probabilities, reverse=True)
+    cards = [panel.cards.itemAt(i).widget() for i in range(panel.cards.count() - 1)]
+    assert len(cards) == 3
+    from PySide6.QtWidgets import QLabel
+
+    shown = [label for card in cards for label in card.findChildren(QLabel) if not label.pixmap().isNull()]
+    assert len(shown) == 6  # each card: the input and its Grad-CAM overlay
+
+
+def test_finetune_wizard_makes_a_project_and_trains_it(export_window, qtbot, tmp_path):
+    panel = export_window.sections["Export"]
+    wizard = panel.open_finetune()
+    labels = [wizard.freeze_box.itemText(i) for i in range(wizard.freeze_box.count())]
+    assert labels[0].startswith("Nothing")
+    assert any("Group 'features'" in label for label in labels)
+    assert any("Layer 'conv1'" in label for label in labels)
+    wizard.freeze_box.setCurrentIndex(next(i for i, t in enumerate(labels) if "Layer 'conv1'" in t))
+    new_data = make_image_folder(tmp_path / "new-data", per_class=6, broken=False)
+    wizard.data_folder.setText(str(new_data))
+    wizard.head_epochs.setValue(0)
+    wizard.epochs.setValue(1)
+    wizard.output.setText(str(tmp_path / "ft"))
+    command = wizard.command()
+    assert command[command.index("--freeze") + 1] == "conv1"
+    assert panel.start_finetune(wizard)
+    wizard.close()
+    qtbot.waitUntil(lambda: panel.process is None, timeout=300_000)
+    assert "Fine-tuned into" in panel.status.text(), panel.status.text()
+    assert list((tmp_path / "ft").glob("*.cnnproj"))
+    assert list((tmp_path / "ft").rglob("run.json"))
