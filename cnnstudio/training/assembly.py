@@ -95,7 +95,7 @@ def _augmentation(project, seed: int) -> tuple[list[Any], list[tuple[str, str]]]
 
 
 def assemble(project, class_names: list[str], image_shape: tuple[int, int, int], statistics: Any,
-             seed: int, build: Callable | None = None) -> Assembled:
+             seed: int, build: Callable | None = None, augment: bool = True) -> Assembled:
     """Build the full model; call inside the strategy's scope."""
     import keras
 
@@ -111,7 +111,7 @@ def assemble(project, class_names: list[str], image_shape: tuple[int, int, int],
     architecture = (build or build_model)(graph, defaults)
     pre, notes = _preprocessing(project, statistics)
     warnings += notes
-    augment, notes = _augmentation(project, seed)
+    augment, notes = _augmentation(project, seed) if augment else ([], [])
     warnings += notes
     inputs = keras.Input(shape=tuple(image_shape), dtype="uint8", name="image")
     value = inputs

@@ -28,8 +28,13 @@ def classify(exc: BaseException, batch_size: int | None = None) -> tuple[str, st
         return ("out_of_memory",
                 f"Out of memory. Use a smaller batch size{smaller} or a smaller input image size, turn on "
                 "mixed precision on a GPU, or close other programs using the GPU.", detail)
+    if "tf2xla conversion failed" in text or "XLA compilation" in text:
+        return ("other", "XLA could not compile this model's train step. Turn off the XLA option "
+                "(Training settings) and start again.", detail)
+    # Words from TensorFlow's decoders only: a traceback path such as "image.py" is not a bad file.
     if name in ("InvalidArgumentError", "DataLossError") and any(
-        word in text for word in ("decode", "image", "Decode", "JPEG", "PNG", "file")
+        word in text for word in ("decode", "Decode", "Not a JPEG", "Invalid PNG", "Corrupt", "corrupt",
+                                  "Unknown image file format", "truncated")
     ):
         return "data_error", f"An image could not be read: {_first_line(text)}. Remove or replace that file.", detail
     if isinstance(exc, StudioError):

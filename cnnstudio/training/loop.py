@@ -97,20 +97,22 @@ class Trainer:
         keras.utils.set_random_seed(seed)
         if self.training.get("mixed_precision"):
             keras.mixed_precision.set_global_policy("mixed_float16")
+        jit = bool(self.training.get("xla")) and self.placement.replicas == 1
+        # XLA cannot compile the augmentation's image warps: with XLA they run in tf.data instead.
+        self.augment_in_pipeline = jit and any(
+            v for k, v in self.project.augmentation.items() if k != "probability")
         with self.strategy.scope():
             built = assemble(self.project, self.data.class_names, self.data.image_shape,
-                             self.data.statistics, seed)
+                             self.data.statistics, seed, augment=not self.augment_in_pipeline)
             self.model = built.model
             self.from_logits = built.from_logits
             self.optimizer = build_optimizer(self.training)
             self.optimizer.build(self.model.trainable_variables)
         for code, message in built.warnings:
             self.events.emit("warning", code=code, message=message)
-        jit = bool(self.training.get("xla"))
-        if jit and self.placement.replicas > 1:
+        if self.training.get("xla") and self.placement.replicas > 1:
             self.events.emit("warning", code="xla_off", message="XLA is used on one device only; "
                              "this run has several replicas, so it runs without XLA.")
-            jit = False
         self.steps = make_steps(self.model, self.optimizer, self.strategy, len(self.data.class_names),
                                 built.from_logits, self.training.get("label_smoothing", 0.0),
                                 bool(self.training.get("mixed_precision")), jit)
@@ -161,13 +163,26 @@ class Trainer:
             self._rate = rate
         return rate
 
+    def train_dataset(self, epoch: int, skip_batches: int = 0):
+        """The epoch's batches; augmented here when the model cannot hold the augmentation (XLA)."""
+        dataset = self.data.train_dataset(epoch, self.batch_size, int(self.training["seed"]),
+                                          skip_batches=skip_batches, drop_remainder=self.drop_remainder)
+        if self.augment_in_pipeline:
+            import tensorflow as tf
+
+            from cnnstudio.modeling.augmentation import augment_dataset
+
+            seed = int(self.training["seed"]) + 7919 * epoch  # a different draw each epoch, reproducible
+            dataset = augment_dataset(dataset, self.project.augmentation, seed).map(
+                lambda images, labels: (tf.cast(tf.clip_by_value(tf.round(images), 0, 255), tf.uint8), labels))
+        return dataset
+
     def _run_epoch(self) -> bool:
         import tensorflow as tf
 
         progress = self.progress
         epoch = progress.epochs_done
-        dataset = self.data.train_dataset(epoch, self.batch_size, int(self.training["seed"]),
-                                          skip_batches=progress.step, drop_remainder=self.drop_remainder)
+        dataset = self.train_dataset(epoch, skip_batches=progress.step)
         iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
         self.steps.sums.assign(np.asarray(progress.sums, dtype=np.float64))
         throttle = Throttle()

@@ -16,8 +16,7 @@ def _batches(trainer, steps: int):
     epoch = [0]
 
     def fresh():
-        dataset = trainer.data.train_dataset(epoch[0], trainer.batch_size, int(trainer.training["seed"]),
-                                             drop_remainder=trainer.drop_remainder)
+        dataset = trainer.train_dataset(epoch[0])
         epoch[0] += 1
         return iter(trainer.strategy.experimental_distribute_dataset(dataset))
 

@@ -114,3 +114,30 @@ def test_plateau_schedule_and_early_stopping(tmp_path):
     drops = [round(np.log10(rates[0] / r)) for r in rates]
     assert drops == sorted(drops) and 1 <= drops[-1] <= codes.count("lr_reduced")
     assert all(r == pytest.approx(rates[0] * 0.1**d, rel=1e-4) for r, d in zip(rates, drops, strict=True))
+
+
+def test_xla_with_augmentation_and_max_pooling_trains(tmp_path):
+    # XLA can compile neither the augmentation's image warps nor deterministic MaxPool
+    # gradients: the engine moves augmentation into tf.data and skips op determinism.
+    path = tiny_project(tmp_path, epochs=2, xla=True)
+    project = load_project(path)
+    graph = tiny_graph()
+    graph.add_layer("MaxPool2D", ["conv"], name="pool")
+    graph.set_inputs("flatten", ["pool"])
+    project.graph = graph
+    project.augmentation.update(rotation=10.0, flip_horizontal=True)
+    save_project(project, path)
+    code, events = run_worker(write_job(tmp_path, path, tmp_path / "run"))
+    assert code == 0, [e for e in events if e["event"] == "error"]
+    assert len(_event(events, "epoch")) == 2
+
+
+def test_a_traceback_path_is_not_taken_for_an_unreadable_image():
+    class InvalidArgumentError(Exception):
+        pass
+
+    category, message, _ = classify(InvalidArgumentError(
+        'Graph execution error: File "keras/src/backend/tensorflow/image.py", line 385, in affine_transform'))
+    assert category == "other" and "could not be read" not in message
+    category, _, _ = classify(InvalidArgumentError("Error while decoding: Not a JPEG file: starts with 0x89"))
+    assert category == "data_error"
