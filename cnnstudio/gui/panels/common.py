@@ -84,6 +84,12 @@ def style_plot(plot: Any, title: str, left: str, bottom: str) -> None:
     item.setLabel("bottom", bottom, color=colours.muted.name())
     item.showGrid(x=True, y=True, alpha=0.15)
     item.setMenuEnabled(False)
+    from PySide6.QtWidgets import QGraphicsItem
+
+    for name in ("left", "bottom", "top", "right"):
+        # Axis text is costly to draw: keep each axis as a pixmap until its ticks change.
+        item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    item.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 SERIES_COLOURS = ["#3d7eff", "#e0702f", "#2f9e5f", "#c2439a", "#8a6bd3", "#c58a00", "#2f9e8f", "#d64541"]

@@ -73,6 +73,13 @@ class LivePlots(QWidget):
                 item.addLegend(offset=(-8, 8), labelTextColor=plot.getPlotItem().getAxis("left").textPen().color())
             self.plots[key] = plot
             grid.addWidget(plot, i // 2, i % 2)
+        for key in ("accuracy", "lr", "speed"):
+            self.plots[key].setXLink(self.plots["loss"])
+        # Fixed ranges where the quantity allows: axes then re-render only when a range steps.
+        self.plots["accuracy"].setYRange(0, 1.02, padding=0)
+        self.plots["accuracy"].getPlotItem().enableAutoRange(y=False)
+        self.plots["loss"].getPlotItem().enableAutoRange(x=False)
+        self.x_limit = 0.0
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 2)
         self.batches = Buffer(6)  # x, loss, accuracy, lr, images/s, smoothed count
@@ -113,6 +120,7 @@ class LivePlots(QWidget):
         for buffer in (self.batches, self.smoothed, self.epochs):
             buffer.clear()
         self._ema, self._ema_n, self.best_epoch = [0.0, 0.0], 0, None
+        self.x_limit = 0.0
         for line in self.best_lines:
             line.hide()
         self.dirty = True
@@ -160,6 +168,10 @@ class LivePlots(QWidget):
         self.redraws += 1
         b, s, e = self.batches, self.smoothed, self.epochs
         x = b.column(0)
+        last = max(float(x[-1]) if len(x) else 0.0, float(e.column(0)[-1]) if e.size else 0.0, 1.0)
+        if last > self.x_limit or not self.x_limit:
+            self.x_limit = _nice_ceiling(last * 1.05)  # steps 1, 2, 5, 10... epochs
+            self.plots["loss"].setXRange(0, self.x_limit, padding=0.02)
         self.curves["loss_raw"].setData(x, b.column(1), connect="finite")
         self.curves["acc_raw"].setData(x, b.column(2), connect="finite")
         self.curves["lr"].setData(x, b.column(3), connect="finite")
@@ -177,3 +189,14 @@ class LivePlots(QWidget):
 
     def point_count(self) -> int:
         return self.batches.size
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k at or above value."""
+    import math
+
+    power = 10 ** math.floor(math.log10(max(value, 1e-9)))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power
