@@ -303,11 +303,13 @@ class DataPanel(QWidget):
         self.project.split = None  # a new folder gets a new split
         self.folder_edit.setText(folder)
         mark_dirty(self.window_ref)
+        self.scan = None  # the old folder's table and thumbnails go at once
+        self._show_scan()
         self.start_scan()
 
     # ---- background work -----------------------------------------------------------------------
     def _run(self, function, *args, done=None, failed=None):
-        worker = create_worker(function, *args, _start_thread=False)
+        worker = create_worker(function, *args, _start_thread=False, _ignore_errors=True)  # ours handle them
         if done is not None:
             worker.returned.connect(done)
         worker.errored.connect(failed or (lambda exc: self.summary.setText(str(exc))))

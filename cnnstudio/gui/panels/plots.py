@@ -175,6 +175,12 @@ class LivePlots(QWidget):
         self.curves["loss_raw"].setData(x, b.column(1), connect="finite")
         self.curves["acc_raw"].setData(x, b.column(2), connect="finite")
         self.curves["lr"].setData(x, b.column(3), connect="finite")
+        rates = b.column(3)[np.isfinite(b.column(3))]
+        if rates.size:  # from 0: a constant rate is a flat line at its value, not at the centre
+            top = float(rates.max()) * 1.15 or 1.0
+            if top != getattr(self, "_lr_top", None):
+                self._lr_top = top
+                self.plots["lr"].setYRange(0, top, padding=0)
         self.curves["speed"].setData(x, b.column(4), connect="finite")
         self.curves["loss"].setData(s.column(0), s.column(1))
         self.curves["acc"].setData(s.column(0), s.column(2))
