@@ -206,6 +206,17 @@ class DataPanel(QWidget):
             self.settings_tabs.addTab(scrolled(host), title)
         self.split_summary = muted()
         self.pre_images = [QLabel() for _ in range(3)]
+        self.pre_preview = QWidget()  # built once: the settings forms are rebuilt per project
+        row = QHBoxLayout(self.pre_preview)
+        row.setContentsMargins(0, 8, 0, 0)
+        for label, title in zip(self.pre_images, ("Mean image", "Normalised sample", "ZCA-whitened"), strict=True):
+            cell = QVBoxLayout()
+            label.setFixedSize(112, 112)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell.addWidget(label)
+            cell.addWidget(muted(title))
+            row.addLayout(cell)
+        row.addStretch(1)
         self.pre_note = muted()
         self.aug_grid = QGridLayout()
         self.aug_grid.setSpacing(4)
@@ -245,7 +256,7 @@ class DataPanel(QWidget):
         while layout.count():
             item = layout.takeAt(0)
             widget = item.widget()
-            if widget is not None and widget not in (self.split_summary, self.pre_note, *self.pre_images):
+            if widget is not None and widget not in (self.split_summary, self.pre_note, self.pre_preview):
                 widget.hide()  # at once: deleteLater waits for the event loop
                 widget.deleteLater()
         return layout
@@ -262,15 +273,7 @@ class DataPanel(QWidget):
         pre_form = ParamForm(schema.PREPROCESSING, p.preprocessing)
         pre_form.changed.connect(lambda n, v: self._setting("preprocessing", n, v))
         layout.addWidget(pre_form)
-        row = QHBoxLayout()
-        for label, title in zip(self.pre_images, ("Mean image", "Normalised sample", "ZCA-whitened"), strict=True):
-            cell = QVBoxLayout()
-            label.setFixedSize(112, 112)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            cell.addWidget(label)
-            cell.addWidget(muted(title))
-            row.addLayout(cell)
-        layout.addLayout(row)
+        layout.addWidget(self.pre_preview)
         layout.addWidget(self.pre_note)
         layout.addStretch(1)
         layout = self._clear(self.aug_host)
