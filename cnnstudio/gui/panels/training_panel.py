@@ -6,12 +6,14 @@ reads its events and its run directory. On a project change it re-attaches to th
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -187,15 +189,50 @@ class TrainingPanel(QWidget):
             self.settings_layout.takeAt(0)
         self.form = ParamForm(schema.TRAINING, project.training)
         self.form.changed.connect(self._setting_changed)
+        self.settings_layout.addWidget(self.device_row())
         self.settings_layout.addWidget(self.form)
         self.settings_layout.addStretch(1)
         if not self.client.running:
             runs = run_records.list_runs(runs_folder(project.path))
             self.attach(runs[0].path if runs else None)
 
+    def device_row(self) -> QWidget:
+        """Device choice: auto, CPU, each GPU, all GPUs (the training.device setting)."""
+        old = getattr(self, "device_box", None)
+        if old is not None:
+            old.parent().hide()
+            old.parent().deleteLater()
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 4)
+        label = QLabel("Device")
+        self.device_box = QComboBox()
+        self.device_box.setToolTip("Where the worker trains: one device, or every GPU with MirroredStrategy.")
+        choices = [("Automatic (GPU if present)", "auto"), ("CPU", "cpu")]
+        gpus = local_gpus()
+        choices += [(f"GPU {i}: {name}", f"gpu:{i}") for i, name in enumerate(gpus)]
+        if len(gpus) > 1:
+            choices.append((f"All {len(gpus)} GPUs (mirrored)", "all"))
+        current = str(self.project.training.get("device", "auto"))
+        if current not in [value for _label, value in choices]:
+            choices.append((current, current))
+        for text, value in choices:
+            self.device_box.addItem(text, value)
+        self.device_box.setCurrentIndex(self.device_box.findData(current))
+        self.device_box.currentIndexChanged.connect(
+            lambda i: self._setting_changed("device", self.device_box.itemData(i)))
+        row.addWidget(label)
+        row.addWidget(self.device_box, 1)
+        return holder
+
     def _setting_changed(self, name: str, value: Any) -> None:
         self.project.training[name] = value
         mark_dirty(self.window_ref)
+        field = self.form.fields.get(name)
+        if name == "device" and field is not None and hasattr(field.editor, "setText"):
+            field.editor.blockSignals(True)
+            field.editor.setText(str(value))  # the text field under More shows the same setting
+            field.editor.blockSignals(False)
         if name == "batch_size" and hasattr(self.window_ref, "batch"):
             self.window_ref.batch.setValue(int(value))
 
@@ -399,6 +436,23 @@ class TrainingPanel(QWidget):
         self.ui_timer.stop()
         self.plots.timer.stop()
         self.client.shutdown()
+
+
+@functools.lru_cache(maxsize=1)
+def local_gpus() -> list[str]:
+    """GPU names from nvidia-smi (no TensorFlow in the window); [] when there is none."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return []
+    try:
+        out = subprocess.run([tool, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 def _duration(seconds: float) -> str:

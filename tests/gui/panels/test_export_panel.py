@@ -64,7 +64,13 @@ def test_top5_and_gradcam_on_dropped_images(export_window, qtbot, trained):
     panel = export_window.sections["Export"]
     images = panel.sample_images()
     assert len(images) == 3  # one validation image per class
-    assert panel.classify(images)
+    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in images])
+    panel.drop.dropEvent(QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                    Qt.KeyboardModifier.NoModifier))
     qtbot.waitUntil(lambda: len(panel.results) == 3 or "Cannot" in panel.infer_status.text(), timeout=120_000)
     assert len(panel.results) == 3, panel.infer_status.text()
     for result in panel.results:

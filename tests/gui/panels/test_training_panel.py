@@ -122,3 +122,12 @@ def test_killed_worker_is_reported_as_killed(studio, qtbot, project_folder):
     wait_exit(panel, qtbot, 30)
     assert "killed" in panel.banner_text.text().lower()
     assert panel.client.raw_lines == ['{"v": 1}']  # not an event: kept apart, never shown as one
+
+
+def test_device_choice_sets_the_training_device(studio):
+    panel = studio.sections["Training"]
+    values = [panel.device_box.itemData(i) for i in range(panel.device_box.count())]
+    assert values[:2] == ["auto", "cpu"]
+    panel.device_box.setCurrentIndex(values.index("cpu"))
+    assert studio.project.training["device"] == "cpu" and studio.dirty
+    assert panel.form.fields["device"].editor.text() == "cpu"
