@@ -479,6 +479,10 @@ class DataPanel(QWidget):
 
         if self.scan is None or not self.scan.images:
             return
+        if not self.isVisible():  # the TensorFlow helper starts only once someone looks at the preview
+            self._augment_pending = True
+            return
+        self._augment_pending = False
         try:
             shape = input_shape(self.project)
         except Exception as exc:  # no fixed Input size: say so
@@ -515,6 +519,11 @@ class DataPanel(QWidget):
                 self.aug_grid.addWidget(label, r, c)
         self.aug_status.setText("Left: the original; then random variants, as training sees them.")
         self.augmented_count = int(data["variants"].shape[0] * data["variants"].shape[1])
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if getattr(self, "_augment_pending", False):
+            self.update_augmentation()
 
     def busy(self) -> bool:
         helper = getattr(self.window_ref, "_panels_helper", None)

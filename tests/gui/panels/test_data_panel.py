@@ -40,6 +40,9 @@ def test_scan_fills_classes_thumbnails_and_unusable_list(studio, qtbot):
 def test_settings_edit_the_project_and_update_previews(studio, qtbot):
     panel = studio.sections["Data"]
     wait_ready(panel, qtbot)
+    assert panel.aug_grid.count() == 0  # hidden: no TensorFlow helper started for the preview
+    studio.show_section("Data")
+    wait_ready(panel, qtbot)
     assert panel.aug_grid.count() == 3 * 5, panel.aug_status.text()  # 3 images: original + 4 variants
     # Preprocessing preview: mean image, normalised and whitened samples.
     assert all(not label.pixmap().isNull() for label in panel.pre_images), panel.pre_note.text()
