@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -61,12 +62,16 @@ class CellDialog(QDialog):
         self.list.setGridSize(QSize(124, 146))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.list.setUniformItemSizes(True)
+        self.list.setWordWrap(True)
+        self.list.setSpacing(4)
+        blank = QPixmap(96, 96)
+        blank.fill(QColor(0, 0, 0, 0))  # full-size placeholder until the thumbnail arrives
         self.thumbs = ThumbnailLoader(96, self)
         self.thumbs.loaded.connect(self._loaded)
         self.items: dict[str, QListWidgetItem] = {}
         for entry in entries:
-            item = QListWidgetItem(f"{entry.get('confidence', 0):.0%}\n{Path(entry['path']).name}")
+            item = QListWidgetItem(QIcon(blank), f"{entry.get('confidence', 0):.0%}\n{Path(entry['path']).name}")
+            item.setSizeHint(QSize(120, 140))
             item.setData(Qt.ItemDataRole.UserRole, entry["path"])
             item.setToolTip(f"{entry['path']}\nconfidence {entry.get('confidence', 0):.3f}")
             self.list.addItem(item)
@@ -99,7 +104,7 @@ class CellDialog(QDialog):
         for path, pixmap in batch:
             item = self.items.get(path)
             if item is not None and not pixmap.isNull():
-                item.setIcon(pixmap)
+                item.setIcon(QIcon(pixmap))
 
     def selected_paths(self) -> list[str]:
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
