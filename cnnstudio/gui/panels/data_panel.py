@@ -12,24 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -42,58 +36,14 @@ from cnnstudio.gui.panels.common import (
     box,
     mark_dirty,
     muted,
-    open_folder,
     scrolled,
 )
-from cnnstudio.gui.panels.data_settings import AugmentationForm
+from cnnstudio.gui.panels.data_settings import AugmentationForm, fill_grid
+from cnnstudio.gui.panels.data_summary import ClassesView
 from cnnstudio.gui.panels.helper import helper_for
-from cnnstudio.gui.panels.plots import pg
-from cnnstudio.gui.panels.thumbs import ThumbnailLoader
+from cnnstudio.gui.panels.thumbs import THUMB, ThumbnailLoader, ThumbnailModel
 from cnnstudio.gui.widgets.param_form import ParamForm
 from cnnstudio.project import schema
-
-THUMB = 96
-
-
-class ThumbnailModel(QAbstractListModel):
-    """Image files of the scan; icons load lazily when the view asks for them."""
-
-    def __init__(self, loader: ThumbnailLoader, parent=None):
-        super().__init__(parent)
-        self.loader = loader
-        self.entries: list[tuple[str, str]] = []  # (absolute path, class)
-        self.rows: dict[str, int] = {}
-        blank = QPixmap(THUMB, THUMB)
-        blank.fill(QColor(0, 0, 0, 0))
-        self.blank = blank
-        loader.loaded.connect(self._loaded)
-
-    def set_entries(self, entries: list[tuple[str, str]]) -> None:
-        self.beginResetModel()
-        self.loader.forget()
-        self.entries = entries
-        self.rows = {path: i for i, (path, _c) in enumerate(entries)}
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(self.entries)
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        path, name = self.entries[index.row()]
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self.loader.get(path) or self.blank
-        if role == Qt.ItemDataRole.DisplayRole:
-            return Path(path).name
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{path}\nclass: {name}"
-        return None
-
-    def _loaded(self, batch) -> None:
-        rows = [self.rows[p] for p, _pix in batch if p in self.rows]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
 
 
 class DataPanel(QWidget):
@@ -149,26 +99,11 @@ class DataPanel(QWidget):
         self.warnings.setStyleSheet("color: #b07800;")
         folder_box.addWidget(self.warnings)
         column.addWidget(folder_frame)
-        self.class_table = QTableWidget(0, 3)
-        self.class_table.setHorizontalHeaderLabels(["Class", "Images", "Share"])
-        self.class_table.verticalHeader().hide()
-        self.class_table.horizontalHeader().setStretchLastSection(True)
-        self.class_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.class_table.itemSelectionChanged.connect(self._class_selected)
-        table_frame, table_box = box("Classes", self.class_table)
-        self.chart = pg.PlotWidget()
-        self.chart.setMaximumHeight(150)
-        from cnnstudio.gui.panels.common import style_plot
-
-        style_plot(self.chart, "", "images", "")
-        self.chart.getPlotItem().setMouseEnabled(False, False)
-        table_box.addWidget(self.chart)
-        column.addWidget(table_frame, 0)
-        self.unusable = QListWidget()
-        self.unusable.setToolTip("Double-click to open the folder that holds the file.")
-        self.unusable.itemDoubleClicked.connect(self._open_unusable)
-        bad_frame, _ = box("Unusable files", self.unusable)
-        column.addWidget(bad_frame, 1)
+        self.classes_view = ClassesView()
+        self.classes_view.class_chosen.connect(lambda row: self.class_filter.setCurrentIndex(row + 1))
+        self.class_table, self.chart = self.classes_view.class_table, self.classes_view.chart
+        self.unusable = self.classes_view.unusable
+        column.addWidget(self.classes_view, 1)
         splitter.addWidget(left)
 
         centre = QWidget()
@@ -370,12 +305,10 @@ class DataPanel(QWidget):
 
     def _show_scan(self) -> None:
         scan = self.scan
-        self.class_table.setRowCount(0)
-        self.unusable.clear()
+        self.classes_view.show_scan(scan)
         self.class_filter.blockSignals(True)
         self.class_filter.clear()
         self.class_filter.addItem("All classes", None)
-        self.chart.getPlotItem().clear()
         if scan is None:
             self.class_filter.blockSignals(False)
             self.model.set_entries([])
@@ -383,30 +316,9 @@ class DataPanel(QWidget):
             self.warnings.setText("")
             return
         counts = scan.counts()
-        total = sum(counts.values()) or 1
-        self.class_table.setRowCount(len(counts))
-        for row, (name, count) in enumerate(counts.items()):
-            self.class_table.setItem(row, 0, QTableWidgetItem(name))
-            for col, text in ((1, str(count)), (2, f"{count / total:.1%}")):
-                item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.class_table.setItem(row, col, item)
+        for name, count in counts.items():
             self.class_filter.addItem(f"{name} ({count})", name)
-        rows_height = sum(self.class_table.rowHeight(r) for r in range(len(counts)))
-        self.class_table.setMaximumHeight(min(260, rows_height + self.class_table.horizontalHeader().height() + 6))
-        header = self.class_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.class_filter.blockSignals(False)
-        xs = np.arange(len(counts))
-        self.chart.addItem(pg.BarGraphItem(x=xs, height=list(counts.values()), width=0.7, brush="#3d7eff"))
-        self.chart.getPlotItem().getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(counts)]])
-        for path, reason in scan.unreadable:
-            item = QListWidgetItem(f"{path} — {reason}")
-            item.setToolTip(f"{scan.folder / path}\n{reason}\nDouble-click to open its folder.")
-            item.setData(Qt.ItemDataRole.UserRole, str(scan.folder / path))
-            self.unusable.addItem(item)
         sizes = {f"{r.width}×{r.height}" for r in scan.images[:2000]}
         self.summary.setText(f"<b>{len(scan.images):,}</b> images in <b>{len(counts)}</b> classes "
                              f"({scan.layout} layout), {len(scan.unreadable)} unusable, "
@@ -422,14 +334,6 @@ class DataPanel(QWidget):
                    if wanted is None or r.class_name == wanted]
         self.model.set_entries(entries)
         self.thumb_count.setText(f"{len(entries):,} image(s)")
-
-    def _class_selected(self) -> None:
-        rows = self.class_table.selectionModel().selectedRows()
-        if rows:
-            self.class_filter.setCurrentIndex(rows[0].row() + 1)
-
-    def _open_unusable(self, item: QListWidgetItem) -> None:
-        open_folder(Path(item.data(Qt.ItemDataRole.UserRole)).parent)
 
     # ---- previews ------------------------------------------------------------------------------
     def update_split(self) -> None:
@@ -507,16 +411,7 @@ class DataPanel(QWidget):
             self.aug_status.setText(f"Preview unavailable: {answer.get('error')}")
             return
         data = np.load(out)
-        while self.aug_grid.count():
-            widget = self.aug_grid.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
-        for r, (original, variants) in enumerate(zip(data["originals"], data["variants"], strict=True)):
-            for c, image in enumerate([original, *variants]):
-                label = QLabel()
-                label.setPixmap(array_to_pixmap(image, 72))
-                label.setToolTip("original" if c == 0 else f"augmented variant {c}")
-                self.aug_grid.addWidget(label, r, c)
+        fill_grid(self.aug_grid, data["originals"], data["variants"])
         self.aug_status.setText("Left: the original; then random variants, as training sees them.")
         self.augmented_count = int(data["variants"].shape[0] * data["variants"].shape[1])
 

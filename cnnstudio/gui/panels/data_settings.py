@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 
 from cnnstudio.gui.widgets.param_form import Field
@@ -54,3 +54,20 @@ class AugmentationForm(QWidget):
         except Exception:  # the slider's range is the spec's: only rounding can get here
             return
         self.changed.emit(spec.name, checked)
+
+
+def fill_grid(grid: QGridLayout, originals, variants, size: int = 72) -> None:
+    """One row per image: the original, then its augmented variants."""
+    from cnnstudio.gui.panels.common import array_to_pixmap
+
+    while grid.count():
+        widget = grid.takeAt(0).widget()
+        if widget is not None:
+            widget.hide()
+            widget.deleteLater()
+    for r, (original, row) in enumerate(zip(originals, variants, strict=True)):
+        for c, image in enumerate([original, *row]):
+            label = QLabel()
+            label.setPixmap(array_to_pixmap(image, size))
+            label.setToolTip("original" if c == 0 else f"augmented variant {c}")
+            grid.addWidget(label, r, c)

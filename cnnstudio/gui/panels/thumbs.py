@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPixmap
 from superqt.utils import create_worker
 
 from cnnstudio.gui.panels.common import array_to_image
 
 CACHE_SIZE = 4000
+THUMB = 96
 
 
 def load_thumbnail(path: str, size: int) -> QImage:
@@ -115,3 +118,44 @@ class ThumbnailLoader(QObject):
         if worker is not None:
             worker.quit()  # the generator stops at its next yield (at most one batch)
             QThreadPool.globalInstance().waitForDone(5000)
+
+
+class ThumbnailModel(QAbstractListModel):
+    """Image files of the scan; icons load lazily when the view asks for them."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.loader = loader
+        self.entries: list[tuple[str, str]] = []  # (absolute path, class)
+        self.rows: dict[str, int] = {}
+        blank = QPixmap(THUMB, THUMB)
+        blank.fill(QColor(0, 0, 0, 0))
+        self.blank = blank
+        loader.loaded.connect(self._loaded)
+
+    def set_entries(self, entries: list[tuple[str, str]]) -> None:
+        self.beginResetModel()
+        self.loader.forget()
+        self.entries = entries
+        self.rows = {path: i for i, (path, _c) in enumerate(entries)}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self.entries)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        path, name = self.entries[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.loader.get(path) or self.blank
+        if role == Qt.ItemDataRole.DisplayRole:
+            return Path(path).name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{path}\nclass: {name}"
+        return None
+
+    def _loaded(self, batch) -> None:
+        rows = [self.rows[p] for p, _pix in batch if p in self.rows]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])

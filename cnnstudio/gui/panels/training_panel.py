@@ -6,7 +6,6 @@ reads its events and its run directory. On a project change it re-attaches to th
 
 from __future__ import annotations
 
-import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -30,44 +29,10 @@ from cnnstudio.gui.panels import run_records
 from cnnstudio.gui.panels.common import box, mark_dirty, muted, runs_folder, scrolled
 from cnnstudio.gui.panels.confusion import ClassBars, ConfusionMatrix
 from cnnstudio.gui.panels.plots import LivePlots
+from cnnstudio.gui.panels.training_text import CATEGORIES, LOG_LINES, describe, duration, local_gpus
 from cnnstudio.gui.panels.worker_client import WorkerClient
 from cnnstudio.gui.widgets.param_form import ParamForm
 from cnnstudio.project import schema
-
-CATEGORIES = {
-    "out_of_memory": "Out of memory",
-    "nan_loss": "The loss became NaN",
-    "data_error": "Data problem",
-    "invalid_architecture": "Architecture problem",
-    "other": "Training failed",
-    "killed": "The worker was killed",
-}
-LOG_LINES = 3000
-
-
-def describe(event: dict[str, Any]) -> str | None:
-    """One event-log line (None for batches: they are plotted, not logged)."""
-    kind = event["event"]
-    if kind == "started":
-        return (f"started {event['mode']} on {', '.join(event['devices'])} ({event['strategy']}): "
-                f"{event['train_examples']} training / {event['val_examples']} validation images, "
-                f"{event['total_params']:,} parameters, epochs {event['start_epoch']}–{event['epochs']}")
-    if kind == "epoch":
-        val = event.get("val_accuracy")
-        return (f"epoch {event['epoch']}/{event['epochs']}: loss {event['loss']:.4f}, accuracy "
-                f"{event['accuracy']:.3f}" + (f", val accuracy {val:.3f}" if val is not None else "")
-                + f", {event['seconds']:.1f} s" + ("  ★ best" if event.get("best") else ""))
-    if kind == "checkpoint":
-        return f"checkpoint ({event['kind']}) at epoch {event['epoch']}, step {event['step']}"
-    if kind == "warning":
-        return f"warning: {event['message']}"
-    if kind == "error":
-        return f"error ({event['category']}): {event['message']}"
-    if kind == "finished":
-        return f"finished: {event['status']} after {event['epochs_completed']} epoch(s), {event['seconds']:.0f} s"
-    if kind in ("lr_find", "dry_run"):
-        return f"{kind}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("v", "event", "time"))
-    return None
 
 
 class TrainingPanel(QWidget):
@@ -373,7 +338,7 @@ class TrainingPanel(QWidget):
             elapsed = time.monotonic() - self.session_start[0]
             rate = (self.done_steps - self.session_start[1]) / max(elapsed, 1e-6)
             left = (self.total_steps - self.done_steps) / max(rate, 1e-9)
-            self.eta.setText(f"step {self.done_steps}/{self.total_steps} · ETA {_duration(left)}")
+            self.eta.setText(f"step {self.done_steps}/{self.total_steps} · ETA {duration(left)}")
 
     def _on_stderr(self, text: str) -> None:
         self.worker_log.appendPlainText(text.rstrip("\n"))
@@ -394,7 +359,7 @@ class TrainingPanel(QWidget):
         self.run_label.setText(f"Run {self.run_dir.name if self.run_dir else ''}: {status}.")
         if finished and finished["status"] == "completed":
             self.progress.setValue(100)
-            self.eta.setText(f"done in {_duration(finished['seconds'])}")
+            self.eta.setText(f"done in {duration(finished['seconds'])}")
         self._update_buttons()
         runs = getattr(self.window_ref, "sections", {}).get("Runs")
         if runs is not None and hasattr(runs, "refresh"):
@@ -436,27 +401,3 @@ class TrainingPanel(QWidget):
         self.ui_timer.stop()
         self.plots.timer.stop()
         self.client.shutdown()
-
-
-@functools.lru_cache(maxsize=1)
-def local_gpus() -> list[str]:
-    """GPU names from nvidia-smi (no TensorFlow in the window); [] when there is none."""
-    import shutil
-    import subprocess
-
-    tool = shutil.which("nvidia-smi")
-    if tool is None:
-        return []
-    try:
-        out = subprocess.run([tool, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
-                             text=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in out.splitlines() if line.strip()]
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
