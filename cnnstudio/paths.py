@@ -26,12 +26,12 @@ def icon(size: int | None = None) -> Path:
 
 
 def cache_dir() -> Path:
-    """Per-user cache (scan results...), never inside the user's dataset folders."""
+    """Per-user cache (scan results...), never inside the user's dataset folders.
+
+    $CNNSTUDIO_CACHE_DIR, else $XDG_CACHE_HOME/cnnstudio, else ~/.cache/cnnstudio.
+    """
+    explicit = os.environ.get("CNNSTUDIO_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cnnstudio"
-
-
-def data_dir() -> Path:
-    """Per-user state (recovery files, default run folder)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "cnnstudio"
+    return Path(base).expanduser() / "cnnstudio"

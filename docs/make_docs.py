@@ -110,7 +110,46 @@ def settings_reference() -> str:
     return "\n".join(lines)
 
 
-PAGES = {"cli.md": cli_reference, "layers.md": layers_reference, "project-format.md": settings_reference}
+def events_reference() -> str:
+    from cnnstudio.training import events
+
+    lines = [
+        "# Worker event protocol",
+        "",
+        f"Protocol version {events.PROTOCOL_VERSION}. Generated from `cnnstudio/training/events.py` by",
+        "`docs/make_docs.py`; the module's text is the specification.",
+        "",
+        (events.__doc__ or "").strip(),
+        "",
+        "## Fields per event",
+        "",
+        "| event | fields |",
+        "|---|---|",
+    ]
+    for name, fields in events.EVENTS.items():
+        lines.append(f"| `{name}` | {', '.join(f'`{f}`' for f in fields)} |")
+    lines += ["", f"Error categories: {', '.join(f'`{c}`' for c in events.ERROR_CATEGORIES)}.", ""]
+    lines += [
+        "## Example",
+        "",
+        "```",
+        "$ cnnstudio train resources/sample/sample.cnnproj --events --epochs 1",
+        '{"v": 1, "event": "started", "mode": "train", "strategy": "default", "replicas": 1, ...}',
+        '{"v": 1, "event": "batch", "epoch": 1, "step": 4, "steps": 13, "loss": 2.21, "accuracy": 0.18, ...}',
+        '{"v": 1, "event": "epoch", "epoch": 1, "epochs": 1, "val_accuracy": 0.62, "confusion_matrix": [[...]], ...}',
+        '{"v": 1, "event": "checkpoint", "kind": "last", "path": ".../checkpoints/last.npz", "epoch": 1, ...}',
+        '{"v": 1, "event": "finished", "status": "completed", "epochs_completed": 1, ...}',
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+PAGES = {
+    "cli.md": cli_reference,
+    "layers.md": layers_reference,
+    "project-format.md": settings_reference,
+    "events.md": events_reference,
+}
 
 
 def main() -> None:

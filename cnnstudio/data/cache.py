@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from cnnstudio.fileio import write_json_atomic
+from cnnstudio.paths import cache_dir
 
 CACHE_VERSION = 2
 
 
 def cache_root() -> Path:
-    """$CNNSTUDIO_CACHE_DIR, else $XDG_CACHE_HOME/cnnstudio, else ~/.cache/cnnstudio."""
-    explicit = os.environ.get("CNNSTUDIO_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "cnnstudio"
+    return cache_dir()
 
 
 def scan_cache_path(folder: Path) -> Path:

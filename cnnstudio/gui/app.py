@@ -18,10 +18,24 @@ def _application():
         app.setApplicationName("CNN Studio")
         app.setOrganizationName("CNN Studio")
         app.setApplicationDisplayName("CNN Studio")
+        app.setDesktopFileName("cnnstudio")  # matches packaging/cnnstudio.desktop
+        _set_icon(app)
     from cnnstudio.gui import theme
 
     theme.apply(app)
     return app
+
+
+def _set_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    from cnnstudio import paths
+
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        if paths.icon(size).exists():
+            icon.addFile(str(paths.icon(size)))
+    app.setWindowIcon(icon)
 
 
 def create_window(project_path: str | None = None):
@@ -53,7 +67,7 @@ def open_sample(path: Path):
     folder = project.dataset_folder()
     if folder is not None:
         project.dataset["folder"] = str(folder.resolve())  # absolute: the copy has no folder yet
-    weights = project.weights_file() if hasattr(project, "weights_file") else None
+    weights = project.weights_file()
     if weights is not None:
         project.weights = str(weights.resolve())
     project.path = None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
-import cnnstudio
+from cnnstudio import paths
 from cnnstudio.fileio import write_json_atomic
 from cnnstudio.graph.model import Graph, Node
 from cnnstudio.project.file import Project
@@ -83,12 +83,8 @@ def add_recent(path: Path) -> None:
 
 
 def sample_project_path() -> Path | None:
-    package = Path(cnnstudio.__file__).resolve().parent
-    for root in (package / "resources", package.parent / "resources"):
-        candidate = root / "sample" / "sample.cnnproj"
-        if candidate.exists():
-            return candidate
-    return None
+    candidate = paths.sample_project()
+    return candidate if candidate.exists() else None
 
 
 def empty_project() -> Project:
