@@ -17,7 +17,7 @@ def _generator():
     return module
 
 
-@pytest.mark.parametrize("page", ["cli.md", "layers.md", "project-format.md"])
+@pytest.mark.parametrize("page", ["cli.md", "layers.md", "project-format.md", "events.md"])
 def test_generated_page_is_current(page):
     module = _generator()
     expected = module.PAGES[page]() + "\n"
