@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from cnnstudio import __version__
@@ -49,6 +50,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that load TensorFlow in this process: its C++ start-up lines (absl, oneDNN, CUDA
+# probing) would bury the command's own output, so they go to a log file instead.
+TENSORFLOW_COMMANDS = {"import-keras", "export", "predict", "finetune"}
+
+
+def _quiet_native_stderr() -> None:
+    """Send file descriptor 2 (C++ logs, child processes) to a log; keep Python's stderr.
+
+    Python's own messages (errors, warnings, progress bars) still reach the terminal through
+    sys.stderr. Skipped when stderr is already redirected in-process (tests) or when
+    CNNSTUDIO_VERBOSE is set.
+    """
+    if os.environ.get("CNNSTUDIO_VERBOSE") or sys.stderr is not sys.__stderr__:
+        return
+    from cnnstudio.paths import cache_dir
+
+    try:
+        folder = cache_dir() / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        log = os.open(folder / "native-stderr.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        sys.stderr.flush()
+        terminal = os.dup(2)
+    except OSError:
+        return  # a read-only home: keep the noise rather than fail
+    os.dup2(log, 2)
+    os.close(log)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=sys.__stderr__.encoding, errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -58,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.print_help()
             return 0
+    if args.command in TENSORFLOW_COMMANDS:
+        _quiet_native_stderr()
     try:
         return int(args.func(args) or 0)
     except StudioError as exc:
