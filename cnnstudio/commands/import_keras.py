@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     result = graph_from_keras(model, name=source.stem)
     output = Path(args.output)
     project = Project(graph=result.graph, name=source.stem)
+    # A model trained by CNN Studio brings its augmentation and normalisation back as settings.
+    known_augmentation = {k: v for k, v in result.augmentation.items() if k in project.augmentation}
+    project.augmentation.update(known_augmentation)
+    project.preprocessing.update({k: v for k, v in result.preprocessing.items() if k in project.preprocessing})
     lines = [f"Imported from {source.name} ({model.name})."]
     weights_file = None
     if result.weights and not args.no_weights:

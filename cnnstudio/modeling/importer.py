@@ -35,6 +35,14 @@ class ImportResult:
     graph: Graph
     weights: dict[str, list[np.ndarray]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Settings recovered from a model CNN Studio trained (its wrapper layers, not graph nodes).
+    augmentation: dict[str, Any] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+
+
+# CNN Studio's own wrapper around a trained architecture: uint8 input -> augmentation ->
+# normalisation -> network. They become project settings, not nodes.
+STUDIO_WRAPPERS = {"ImageAugmentation": "augmentation", "InputNormalization": "preprocessing"}
 
 
 def _by_keras_class() -> dict[str, catalogue.LayerType]:
@@ -53,6 +61,7 @@ class _Importer:
         self.unsupported: dict[str, list[str]] = {}
         self.notes: list[str] = []
         self.calls: Counter[int] = Counter()
+        self.settings: dict[str, dict[str, Any]] = {"augmentation": {}, "preprocessing": {}}
 
     def problem(self, what: str, layer_name: str) -> None:
         self.unsupported.setdefault(what, []).append(layer_name)
@@ -120,6 +129,8 @@ class _Importer:
             self.notes.append(f"layer {layer_name!r} is shared ({self.calls[id(operation)]} calls); "
                               "each call becomes its own node with a copy of the weights.")
         config = operation.get_config()
+        if class_name in STUDIO_WRAPPERS and len(sources) == 1:
+            return self.unwrap(class_name, layer_name, config, sources[0])
         if config.get("data_format") == "channels_first":
             self.problem(f"{class_name} (channels_first: CNN Studio works channels_last)", layer_name)
             return None
@@ -141,6 +152,19 @@ class _Importer:
         if values:
             self.weights[name] = values
         return name
+
+    def unwrap(self, class_name: str, layer_name: str, config: dict, source: str) -> str:
+        """Pass a CNN Studio wrapper layer through, keeping what it did as project settings."""
+        section = STUDIO_WRAPPERS[class_name]
+        if section == "augmentation":
+            self.settings["augmentation"] = dict(config.get("settings") or {})
+        else:
+            mode = config.get("mode", "rescale")
+            self.settings["preprocessing"] = {"normalization": mode}
+            if mode not in ("none", "rescale"):
+                self.notes.append(f"{layer_name!r} normalised with {mode} statistics of the original "
+                                  "training data; they are recomputed from your data when you train.")
+        return source
 
     def convert_operation(self, class_name: str, layer_name: str, node: Any, sources: list[str],
                           group: str) -> str | None:
@@ -232,7 +256,8 @@ def graph_from_keras(model: Any, name: str | None = None) -> ImportResult:
     analysis = analyze(importer.graph)
     if analysis.errors:
         raise StudioError(f"the imported graph of {model.name!r} is not valid: {analysis.errors[0].message}")
-    return ImportResult(importer.graph, importer.weights, importer.notes)
+    return ImportResult(importer.graph, importer.weights, importer.notes,
+                        importer.settings["augmentation"], importer.settings["preprocessing"])
 
 
 def load_keras_model(path: str | Path) -> Any:

@@ -70,28 +70,16 @@ def _as_list(layers: Any) -> list[Any]:
     return [layers]
 
 
-def _preprocessing(project, statistics) -> tuple[list[Any], list[tuple[str, str]]]:
-    import keras
+def _preprocessing(project, statistics) -> list[Any]:
+    from cnnstudio.modeling.preprocessing import preprocessing_layers
 
-    try:
-        from cnnstudio.modeling.preprocessing import preprocessing_layers
-    except ImportError:
-        note = ("cnnstudio.modeling.preprocessing is not installed: images are only rescaled to [0, 1]; "
-                "the project's normalization setting is not applied.")
-        return [keras.layers.Rescaling(1.0 / 255, name="rescale")], [("preprocessing_fallback", note)]
-    return _as_list(preprocessing_layers(statistics, project.preprocessing)), []
+    return _as_list(preprocessing_layers(statistics, project.preprocessing))
 
 
-def _augmentation(project, seed: int) -> tuple[list[Any], list[tuple[str, str]]]:
-    try:
-        from cnnstudio.modeling.augmentation import augmentation_layers
-    except ImportError:
-        active = [k for k, v in project.augmentation.items() if k != "probability" and v]
-        if active:
-            return [], [("augmentation_unavailable", "cnnstudio.modeling.augmentation is not installed: "
-                         f"augmentation ({', '.join(active)}) is off for this run.")]
-        return [], []
-    return _as_list(augmentation_layers(project.augmentation, seed)), []
+def _augmentation(project, seed: int) -> list[Any]:
+    from cnnstudio.modeling.augmentation import augmentation_layers
+
+    return _as_list(augmentation_layers(project.augmentation, seed))
 
 
 def assemble(project, class_names: list[str], image_shape: tuple[int, int, int], statistics: Any,
@@ -109,14 +97,12 @@ def assemble(project, class_names: list[str], image_shape: tuple[int, int, int],
         regularizer = {"l1": float(training.get("default_l1") or 0), "l2": float(training.get("default_l2") or 0)}
     defaults = {"initializer": training.get("default_initializer"), "regularizer": regularizer}
     architecture = (build or build_model)(graph, defaults)
-    pre, notes = _preprocessing(project, statistics)
-    warnings += notes
-    augment, notes = _augmentation(project, seed) if augment else ([], [])
-    warnings += notes
+    pre = _preprocessing(project, statistics)
+    augmentation = _augmentation(project, seed) if augment else []
     inputs = keras.Input(shape=tuple(image_shape), dtype="uint8", name="image")
     value = inputs
     # Augmentation works on uint8-range images and is active only when training=True.
-    for layer in augment + pre:
+    for layer in augmentation + pre:
         value = layer(value)
     value = architecture(value)
     # Mixed precision computes in float16; the loss wants float32 outputs.

@@ -233,3 +233,22 @@ def test_channels_first_layers_are_refused():
     x = keras.layers.Conv2D(2, 3, data_format="channels_first", name="cf")(inputs)
     with pytest.raises(UnsupportedLayerError, match="channels_first"):
         graph_from_keras(keras.Model(inputs, x))
+
+
+def test_a_model_trained_by_cnn_studio_imports_with_its_settings(tmp_path):
+    from cnnstudio.project import Project
+    from cnnstudio.training.assembly import assemble
+
+    graph = zoo.create("lenet5", (32, 32), 1, 10, variant="modern")
+    project = Project(graph)
+    project.augmentation.update(rotation=8.0, flip_horizontal=True)
+    built = assemble(project, [str(i) for i in range(10)], (32, 32, 1), None, seed=0)
+    path = tmp_path / "trained.keras"
+    built.model.save(path)
+    out = tmp_path / "again.cnnproj"
+    assert main(["import-keras", str(path), "-o", str(out)]) == 0
+    again = load_project(out)
+    assert again.augmentation["rotation"] == 8.0 and again.augmentation["flip_horizontal"] is True
+    assert again.preprocessing["normalization"] == project.preprocessing["normalization"]
+    assert analyze(again.graph).total_params == analyze(graph).total_params
+    assert again.weights_file().exists()
