@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cnnstudio-wheel-"))
     dist = work / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(dist)])
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", str(ROOT), "-w", str(dist)])
     wheel = next(dist.glob("cnnstudio-*.whl"))
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=True)
