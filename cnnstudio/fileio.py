@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Replace `path` with `data` so a reader sees the old or the new file, never half of one."""
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, keep_previous: str | os.PathLike | None = None) -> None:
+    """Replace `path` with `data` so a reader sees the old or the new file, never half of one.
+
+    With `keep_previous`, the current file is first renamed there (a kill between the two
+    renames leaves the previous version, never nothing).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -19,6 +23,8 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if keep_previous is not None and target.exists():
+            os.replace(target, keep_previous)
         os.replace(tmp, target)
     except BaseException:
         try:

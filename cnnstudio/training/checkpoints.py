@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.errors import TrainingError
+from cnnstudio.fileio import write_bytes_atomic
 
 SLOTS = ("last", "best")
 
@@ -65,23 +65,7 @@ def save_checkpoint(folder: str | os.PathLike, slot: str, checkpoint: Checkpoint
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = slot_path(folder, slot)
-    data = encode_checkpoint(checkpoint)
-    fd, tmp = tempfile.mkstemp(prefix=f".{slot}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            os.replace(target, slot_path(folder, slot, previous=True))
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
+    write_bytes_atomic(target, encode_checkpoint(checkpoint), keep_previous=slot_path(folder, slot, previous=True))
     return target
 
 
@@ -119,15 +103,3 @@ def check_compatible(checkpoint: Checkpoint, model_count: int, optimizer_count: 
             "architecture or optimizer changed since the run started; start a new run instead."
         )
 
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
