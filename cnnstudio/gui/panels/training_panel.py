@@ -247,14 +247,21 @@ class TrainingPanel(QWidget):
 
     # ---- running -------------------------------------------------------------------------------
     def start(self) -> bool:
+        """Save the project if needed, then train it in a new run directory beside it."""
         from cnnstudio.training.console import default_run_dir
         from cnnstudio.training.job import Job
         from cnnstudio.training.process import worker_command
 
         window = self.window_ref
-        if self.project.path is None or getattr(window, "dirty", False):
-            if not window.save():
+        if self.project.path is None:
+            # An untitled project (the sample on first run) trains without a Save dialog: it
+            # is kept in the user's project folder, and the status bar says where.
+            path = untitled_location(self.project.name)
+            if not window.save_as(path):
                 return False
+            window.statusBar().showMessage(f"Saved the project to {path} so its runs have a home.", 10_000)
+        elif getattr(window, "dirty", False) and not window.save():
+            return False
         run_dir = default_run_dir(self.project.path)
         run_dir.mkdir(parents=True, exist_ok=True)
         job = Job(project=str(Path(self.project.path).resolve()), run_dir=str(run_dir.resolve()))
@@ -401,3 +408,20 @@ class TrainingPanel(QWidget):
         self.ui_timer.stop()
         self.plots.timer.stop()
         self.client.shutdown()
+
+
+def untitled_location(name: str) -> Path:
+    """A free file name for an untitled project in the user's CNN Studio folder."""
+    import re
+
+    from cnnstudio.gui.projects import data_dir
+
+    folder = data_dir() / "projects"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "untitled"
+    candidate = folder / f"{stem}.cnnproj"
+    counter = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{counter}.cnnproj"
+        counter += 1
+    return candidate
