@@ -19,6 +19,7 @@ from cnnstudio.errors import ExportError, GraphError
 from cnnstudio.graph import catalogue
 from cnnstudio.graph.analysis import analyze, human_count
 from cnnstudio.graph.model import Graph
+from cnnstudio.project.schema import weight_defaults
 
 RESERVED = {"keras", "layers", "ops", "model", "inputs", "outputs", "build_model", "PACKAGE"}
 ALWAYS_SHOWN = {"padding", "kernel_size", "pool_size"}  # the tutorial's F and P, even at defaults
@@ -116,13 +117,7 @@ def graph_to_source(graph: Graph, defaults: dict[str, Any] | None = None,
     for name in ([n.name for n in graph] if readable else analysis.order):
         node = graph[name]
         layer_type = catalogue.get(node.type)
-        params = dict(analysis.nodes[name].params or {})
-        if layer_type.weighted:
-            for spec in layer_type.params:
-                if spec.kind == "initializer" and spec.name != "bias_initializer" and params.get(spec.name) is None:
-                    params[spec.name] = defaults.get("initializer")
-                if spec.kind == "regularizer" and params.get(spec.name) is None:
-                    params[spec.name] = defaults.get("regularizer")
+        params = layer_type.with_weight_defaults(analysis.nodes[name].params or {}, defaults)
         calls = layer_type.keras(params)
         variable = _identifier(name, taken)
         variables[name] = variable
@@ -178,14 +173,6 @@ def _model_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "model"
 
 
-def _project_defaults(training: dict[str, Any]) -> dict[str, Any]:
-    l1, l2 = float(training.get("default_l1", 0.0) or 0.0), float(training.get("default_l2", 0.0) or 0.0)
-    return {
-        "initializer": training.get("default_initializer"),
-        "regularizer": {"l1": l1, "l2": l2} if (l1 or l2) else None,
-    }
-
-
 def check_source(text: str, expected_params: int | None = None) -> int:
     """Exec the source in a fresh namespace, build the model, return its parameter count.
 
@@ -229,7 +216,7 @@ def export_python(source: Any, out: str | Path) -> Path:
         from cnnstudio.project import load_project
 
         project = load_project(source.path)
-        return export_graph(project.graph, out, _project_defaults(project.training),
+        return export_graph(project.graph, out, weight_defaults(project.training),
                             origin=Path(source.path).name)
     from cnnstudio.modeling.importer import graph_from_keras
 

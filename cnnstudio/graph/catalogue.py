@@ -98,6 +98,23 @@ class LayerType:
     def defaults(self) -> dict[str, Any]:
         return {spec.name: spec.default for spec in self.params}
 
+    def with_weight_defaults(self, params: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
+        """`params` with empty initializer/regularizer fields set from project-wide defaults.
+
+        `defaults` may hold "initializer" and "regularizer"; biases keep their own default.
+        """
+        out = dict(params)
+        if not self.weighted or not defaults:
+            return out
+        for spec in self.params:
+            if out.get(spec.name) is not None:
+                continue
+            if spec.kind == "initializer" and spec.name != "bias_initializer":
+                out[spec.name] = defaults.get("initializer")
+            elif spec.kind == "regularizer":
+                out[spec.name] = defaults.get("regularizer")
+        return out
+
     def check_params(self, params: dict[str, Any], node: str = "") -> dict[str, Any]:
         """All parameters, defaults filled in, each checked; raises ParameterError."""
         where = f"{self.name} '{node}'" if node else self.name

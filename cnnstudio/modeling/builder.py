@@ -30,20 +30,11 @@ def build_model(graph: Graph, defaults: dict[str, Any] | None = None, name: str 
         first = analysis.errors[0]
         more = f" (and {len(analysis.errors) - 1} more problems)" if len(analysis.errors) > 1 else ""
         raise GraphError(first.message + more, node=first.node)
-    defaults = defaults or {}
-    default_init = defaults.get("initializer")
-    default_reg = defaults.get("regularizer")
     tensors: dict[str, Any] = {}
     for node_name in analysis.order:
         node = graph[node_name]
         layer_type = catalogue.get(node.type)
-        params = dict(analysis.nodes[node_name].params or {})
-        if layer_type.weighted:
-            for spec in layer_type.params:
-                if spec.kind == "initializer" and spec.name != "bias_initializer" and params.get(spec.name) is None:
-                    params[spec.name] = default_init
-                if spec.kind == "regularizer" and params.get(spec.name) is None:
-                    params[spec.name] = default_reg
+        params = layer_type.with_weight_defaults(analysis.nodes[node_name].params or {}, defaults)
         calls = layer_type.keras(params)
         if node.type == "Input":
             tensors[node_name] = keras.Input(shape=calls[0].kwargs["shape"], name=node_name)

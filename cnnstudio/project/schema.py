@@ -141,3 +141,12 @@ def check_section(section: str, values: Any, where: str) -> dict[str, Any]:
         except Exception as exc:  # ParameterError -> file error naming the field
             raise ProjectFileError(str(exc)) from None
     return out
+
+
+def weight_defaults(training: dict[str, Any]) -> dict[str, Any]:
+    """Project-wide initializer and L1/L2 regularizer for layers that leave theirs empty."""
+    l1, l2 = float(training.get("default_l1") or 0.0), float(training.get("default_l2") or 0.0)
+    return {
+        "initializer": training.get("default_initializer"),
+        "regularizer": {"l1": l1, "l2": l2} if (l1 or l2) else None,
+    }

@@ -88,15 +88,12 @@ def assemble(project, class_names: list[str], image_shape: tuple[int, int, int],
     import keras
 
     from cnnstudio.modeling.builder import build_model
+    from cnnstudio.project.schema import weight_defaults
 
     training = project.training
     graph, warning = adapt_classes(project.graph, len(class_names))
     warnings: list[tuple[str, str]] = [("classes_adapted", warning)] if warning else []
-    regularizer = None
-    if training.get("default_l1") or training.get("default_l2"):
-        regularizer = {"l1": float(training.get("default_l1") or 0), "l2": float(training.get("default_l2") or 0)}
-    defaults = {"initializer": training.get("default_initializer"), "regularizer": regularizer}
-    architecture = (build or build_model)(graph, defaults)
+    architecture = (build or build_model)(graph, weight_defaults(training))
     pre = _preprocessing(project, statistics)
     augmentation = _augmentation(project, seed) if augment else []
     inputs = keras.Input(shape=tuple(image_shape), dtype="uint8", name="image")
