@@ -18,8 +18,7 @@ from cnnstudio.finetune.initial import save_initial, weights_by_layer
 from cnnstudio.graph.analysis import analyze
 from cnnstudio.graph.model import Graph
 from cnnstudio.project import Project, save_project
-
-_PASS_THROUGH = {"Activation", "Dropout", "SpatialDropout", "Flatten", "Reshape"}
+from cnnstudio.training.assembly import classifier_node
 
 
 @dataclass
@@ -59,12 +58,9 @@ class Start:
 
 def head_layer(graph: Graph) -> str:
     """The classifier: the last Dense before the output (through dropout/activation/flatten)."""
-    outputs = graph.outputs
-    if len(outputs) != 1:
-        raise TrainingError(f"Fine-tuning needs a model with one output; this one has {len(outputs)}.")
-    name = outputs[0]
-    while graph[name].type in _PASS_THROUGH and graph[name].inputs:
-        name = graph[name].inputs[0]
+    if len(graph.outputs) != 1:
+        raise TrainingError(f"Fine-tuning needs a model with one output; this one has {len(graph.outputs)}.")
+    name = classifier_node(graph)
     if graph[name].type != "Dense":
         raise TrainingError(f"Fine-tuning replaces the classifier, a Dense layer; the model ends in "
                             f"{graph[name].type} {name!r}.")

@@ -10,8 +10,8 @@ from cnnstudio.errors import GraphError
 from cnnstudio.graph.analysis import analyze
 from cnnstudio.graph.model import Graph
 
-# Layers a classifier head may end with after its last Dense.
-_PASS_THROUGH = {"Activation", "Dropout", "SpatialDropout", "Flatten", "Reshape"}
+# Layers between the classifier and the output that keep its meaning (Identity: imports).
+_PASS_THROUGH = {"Activation", "Dropout", "SpatialDropout", "Flatten", "Reshape", "Identity"}
 
 
 @dataclass
@@ -21,15 +21,22 @@ class Assembled:
     warnings: list[tuple[str, str]]  # (code, message)
 
 
-def adapt_classes(graph: Graph, num_classes: int) -> tuple[Graph, str | None]:
-    """A copy of `graph` whose classifier has `num_classes` outputs, and a warning if changed."""
-    graph = graph.copy()
+def classifier_node(graph: Graph) -> str:
+    """The node that makes the class scores: back from the single output through pass-throughs."""
     outputs = graph.outputs
     if len(outputs) != 1:
         raise GraphError(f"The architecture has {len(outputs)} outputs; a classifier needs exactly one.")
     name = outputs[0]
     while graph[name].type in _PASS_THROUGH and graph[name].inputs:
         name = graph[name].inputs[0]
+    return name
+
+
+def adapt_classes(graph: Graph, num_classes: int) -> tuple[Graph, str | None]:
+    """A copy of `graph` whose classifier has `num_classes` outputs, and a warning if changed."""
+    graph = graph.copy()
+    outputs = graph.outputs
+    name = classifier_node(graph)
     node = graph[name]
     if node.type == "Dense":
         units = node.params.get("units", 10)

@@ -46,3 +46,17 @@ def test_project_defaults_reach_the_layers():
     assert kernels and all(not np.any(v.numpy()) for v in kernels)  # zeros initializer
     output = model(np.zeros((2, 8, 8, 1), np.uint8))
     assert tuple(output.shape) == (2, 3)
+
+
+def test_an_imported_identity_output_still_finds_the_classifier():
+    from cnnstudio.graph.model import Graph
+    from cnnstudio.training.assembly import adapt_classes, classifier_node
+
+    graph = Graph()
+    x = graph.add_layer("Input", name="input", height=8, width=8, channels=1)
+    x = graph.add_layer("Flatten", [x], name="flatten")
+    x = graph.add_layer("Dense", [x], name="classifier", units=10, activation="softmax")
+    graph.add_layer("Identity", [x], name="output")
+    assert classifier_node(graph) == "classifier"
+    adapted, warning = adapt_classes(graph, 3)
+    assert adapted["classifier"].params["units"] == 3 and warning
