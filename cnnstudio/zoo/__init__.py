@@ -156,6 +156,16 @@ def create(name: str, size: tuple[int, int] | None = None, channels: int | None 
                              f"Received: channels={channels}, classes={classes}", field="classes")
     values = check_knobs(family.name, knobs)
     graph = family.build((int(height), int(width)), int(channels), int(classes), **values)
+    # Knobs valid one by one can still combine into an impossible network (cardinality × width
+    # beyond any layer's range, an input too small for the depth): say so instead of
+    # handing out a broken graph.
+    from cnnstudio.graph.analysis import analyze
+
+    errors = analyze(graph).errors
+    if errors:
+        chosen = ", ".join(f"{k}={v}" for k, v in values.items()) or "the defaults"
+        raise ParameterError(f"{family.name} with {chosen} at {height}×{width}×{channels} does not make a "
+                             f"valid network: {errors[0].message} Choose smaller settings.", field="settings")
     return graph
 
 

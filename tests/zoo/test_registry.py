@@ -175,3 +175,9 @@ def test_any_settings_give_a_valid_graph_or_a_clear_error():
         assert analysis.valid, (request, analysis.errors[0].message)
 
     check()
+
+
+def test_settings_that_combine_into_an_impossible_network_are_refused():
+    # Found by the property test above: each knob is in range, their product is not.
+    with pytest.raises(StudioError, match="cardinality=118.*filters"):
+        zoo.create("resnext", (32, 32), 1, 1, cardinality=118, width=139)
