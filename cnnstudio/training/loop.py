@@ -245,15 +245,22 @@ class Trainer:
             )
 
     def evaluate(self) -> tuple[float | None, float | None, np.ndarray | None]:
+        """The epoch's one compiled validation pass: loss, accuracy, confusion matrix, and the
+        per-image predictions (kept in self.val_outputs for val_predictions.json)."""
+        self.val_outputs = None
         dataset = self.data.val_dataset(self.batch_size)
         if dataset is None:
             return None, None, None
         classes = len(self.data.class_names)
         totals, matrix = np.zeros(3), np.zeros((classes, classes))
+        outputs: list[tuple[Any, Any, Any]] = []
         for images, labels in self.strategy.experimental_distribute_dataset(dataset):
-            values, confusion = self.steps.evaluate(images, labels)
+            values, confusion, truth, predicted, confidence = self.steps.evaluate(images, labels)
             totals += values.numpy()
             matrix += confusion.numpy()
+            outputs.append((truth, predicted, confidence))
+        if outputs and self.placement.workers == 1:  # several workers see shards: the file order is theirs
+            self.val_outputs = tuple(np.concatenate([np.asarray(o[i]) for o in outputs]) for i in range(3))
         return totals[0] / max(totals[2], 1), totals[1] / max(totals[2], 1), matrix
 
     def _end_epoch(self, epoch: int, sums: np.ndarray, seconds: float) -> None:
@@ -277,10 +284,11 @@ class Trainer:
         if best:
             self.save("best", "best")
         self.rundir.write_metrics(progress.rows)
-        if self.rundir.writer and matrix is not None:  # per-image results for the GUI's confusion matrix
+        if self.rundir.writer and self.val_outputs is not None:  # per-image results for the confusion matrix
             from cnnstudio.training.val_predictions import write_val_predictions
 
-            write_val_predictions(self.model, self.data, self.batch_size, self.from_logits, self.rundir.path)
+            write_val_predictions(self.rundir.path, self.data.class_names, getattr(self.data, "val_paths", None),
+                                  *self.val_outputs)
         self.rundir.write_run(status="running", epochs=self.epochs, epochs_completed=progress.epochs_done,
                               best_metric=progress.best_metric, best_epoch=progress.best_epoch)
         per_class = None

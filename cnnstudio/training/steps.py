@@ -13,7 +13,9 @@ from typing import Any
 @dataclass
 class StepFunctions:
     train: Any  # (iterator, n) -> float64[3] sums of this call: loss·count, correct, count
-    evaluate: Any  # (images, labels) -> (float64[3] sums, confusion matrix)
+    # (images, labels) -> (float64[3] sums, confusion matrix, labels, predicted class, confidence):
+    # one compiled pass gives the metrics and the per-image predictions together
+    evaluate: Any
     sums: Any  # tf.Variable float64[3]: running sums of the current epoch
 
 
@@ -76,12 +78,18 @@ def make_steps(model, optimizer, strategy, num_classes: int, from_logits: bool, 
         losses = per_example_loss(labels, outputs)
         values, predicted = counts(labels, outputs, losses)
         matrix = tf.math.confusion_matrix(labels, predicted, num_classes=num_classes, dtype=tf.float64)
-        return values, matrix
+        outputs = tf.cast(outputs, tf.float32)
+        probabilities = tf.nn.softmax(outputs, axis=-1) if from_logits else outputs
+        confidence = tf.reduce_max(probabilities, axis=-1)
+        return values, matrix, tf.cast(labels, tf.int32), tf.cast(predicted, tf.int32), confidence
 
     def evaluate(images, labels):
-        values, matrix = strategy.run(replica_eval, args=(images, labels))
+        values, matrix, truth, predicted, confidence = strategy.run(replica_eval, args=(images, labels))
+        # Replicas hold consecutive slices of the global batch: gathering keeps the input order.
         return (strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None),
-                strategy.reduce(tf.distribute.ReduceOp.SUM, matrix, axis=None))
+                strategy.reduce(tf.distribute.ReduceOp.SUM, matrix, axis=None),
+                strategy.gather(truth, axis=0), strategy.gather(predicted, axis=0),
+                strategy.gather(confidence, axis=0))
 
     return StepFunctions(
         train=tf.function(train, reduce_retracing=True),
