@@ -23,6 +23,7 @@ COMMANDS = (
     "import_keras",
     "scan",
     "train",
+    "recipes",
     "resume",
     "lr_find",
     "export",

@@ -10,6 +10,7 @@ from typing import Any
 
 from cnnstudio.errors import ProjectFileError
 from cnnstudio.graph.params import ParamSpec
+from cnnstudio.optimizer_table import OPTIMIZERS
 
 DATASET = (
     ParamSpec("folder", "text", "", "The image folder: one subfolder per class, or train/ val/ test/ "
@@ -67,21 +68,24 @@ AUGMENTATION = (
 TRAINING = (
     ParamSpec("optimizer", "choice", "adam", "How weights move along the gradient: SGD with momentum "
               "(AlexNet, ResNet), Nesterov, Adam, AdamW (decoupled weight decay), RMSprop.",
-              choices=("sgd", "sgd_momentum", "sgd_nesterov", "adam", "adamw", "rmsprop")),
+              choices=tuple(OPTIMIZERS)),
     ParamSpec("learning_rate", "float", 1e-3, "Step size of each update (AlexNet: 1e-2 with SGD).",
               minimum=1e-8, maximum=10.0, label="Learning rate"),
     ParamSpec("momentum", "float", 0.9, "Fraction of the previous update kept (SGD momentum, "
               "RMSprop).", minimum=0.0, maximum=0.999, advanced=True),
     ParamSpec("schedule", "choice", "constant", "How the learning rate changes: constant, step (× γ "
-              "every N epochs), exponential, cosine with warm-up, or plateau (÷10 when validation "
-              "accuracy stops improving, the AlexNet recipe).",
-              choices=("constant", "step", "exponential", "cosine", "plateau")),
+              "every N epochs), exponential, cosine with warm-up, plateau (÷10 when validation "
+              "accuracy stops improving, the AlexNet recipe), or one_cycle (warm up from rate/25 to "
+              "the rate, then anneal to rate/10⁴ along a cosine, as in fastai's fit_one_cycle).",
+              choices=("constant", "step", "exponential", "cosine", "plateau", "one_cycle")),
     ParamSpec("step_epochs", "int", 30, "Step schedule: epochs between drops.", minimum=1, maximum=10000,
               advanced=True),
     ParamSpec("gamma", "float", 0.1, "Step/exponential schedule: factor per drop or per epoch.",
               minimum=1e-6, maximum=1.0, advanced=True),
     ParamSpec("warmup_epochs", "int", 0, "Cosine schedule: epochs of linear warm-up.", minimum=0,
               maximum=1000, advanced=True),
+    ParamSpec("one_cycle_warmup", "float", 0.25, "One-cycle schedule: share of the run spent warming up.",
+              minimum=0.0, maximum=0.9, advanced=True, label="One-cycle warm-up share"),
     ParamSpec("plateau_patience", "int", 3, "Plateau schedule: epochs without improvement before "
               "dividing the rate by 10.", minimum=1, maximum=1000, advanced=True),
     ParamSpec("batch_size", "int", 32, "Images per step (AlexNet: 128). Larger needs more memory.",
@@ -104,6 +108,45 @@ TRAINING = (
               minimum=0.0, maximum=1.0, advanced=True, label="Default L1"),
     ParamSpec("default_l2", "float", 0.0, "L2 penalty λ2 (weight decay in the loss) for every weighted "
               "layer without its own.", minimum=0.0, maximum=1.0, label="Default L2"),
+    ParamSpec("ema", "bool", False, "Keep an exponential moving average of the weights and evaluate, "
+              "checkpoint-select and export it instead of the raw weights (smoother, often better).",
+              label="Weight averaging (EMA)"),
+    ParamSpec("ema_decay", "float", 0.999, "EMA: share of the average kept at each step (0.999 averages "
+              "over about the last 1000 steps).", minimum=0.0, maximum=0.99999, advanced=True,
+              label="EMA decay"),
+    ParamSpec("ema_warmup", "bool", True, "EMA: use decay min(decay, (1 + n) / (10 + n)) at step n, so "
+              "the first steps' random weights fade quickly.", advanced=True, label="EMA warm-up"),
+    ParamSpec("tta", "choice", "none", "Test-time augmentation: average the predictions of the image and "
+              "its mirror (flip), of four 1/16-size shifts (shifts), or both, at evaluation and, if chosen "
+              "at export, in the exported model.", choices=("none", "flip", "shifts", "flip_shifts"),
+              label="Test-time augmentation"),
+    ParamSpec("class_weights", "choice", "none", "Weight each class's loss: balanced gives class c the "
+              "weight N / (classes × N_c) from the training counts; manual reads manual_class_weights.",
+              choices=("none", "balanced", "manual"), label="Class weights"),
+    ParamSpec("manual_class_weights", "text", "", "Manual class weights, comma-separated in class order "
+              "(e.g. 1, 4, 0.5).", advanced=True),
+    ParamSpec("best_metric", "choice", "val_accuracy", "What picks the best checkpoint (and drives early "
+              "stopping and the plateau schedule): validation accuracy, balanced accuracy (mean "
+              "per-class recall) or macro-F1.", choices=("val_accuracy", "balanced_accuracy", "macro_f1"),
+              label="Best checkpoint by"),
+    ParamSpec("mixup_alpha", "float", 0.0, "Mixup: blend pairs of images and their labels with a "
+              "Beta(α, α) weight (0: off; 0.2 is common).", minimum=0.0, maximum=10.0, advanced=True,
+              label="Mixup α"),
+    ParamSpec("cutmix_alpha", "float", 0.0, "CutMix: paste a box from another image, labels mixed by area, "
+              "box share from Beta(α, α) (0: off; 1.0 is common).", minimum=0.0, maximum=10.0,
+              advanced=True, label="CutMix α"),
+    ParamSpec("mix_probability", "float", 1.0, "Chance that a batch is mixed (mixup or CutMix; with both "
+              "on, each mixed batch picks one at random).", minimum=0.0, maximum=1.0, advanced=True,
+              label="Mix probability"),
+    ParamSpec("head_epochs", "int", 0, "Train only the classifier for this many epochs first (the rest "
+              "frozen), then every layer (fastai's fine_tune).", minimum=0, maximum=10000, advanced=True,
+              label="Classifier-only epochs"),
+    ParamSpec("backbone_lr_factor", "float", 1.0, "Learning rate of every layer but the classifier, as a "
+              "share of the rate (fine-tuning: 0.1).", minimum=0.0, maximum=1.0, advanced=True,
+              label="Backbone rate factor"),
+    ParamSpec("recipe", "choice", "none", "The recipe last applied to these settings (cnnstudio recipes "
+              "lists them); editing a setting afterwards keeps the name as a record.",
+              choices=("none", "quick", "small-data", "imbalanced", "finetune"), advanced=True),
     ParamSpec("mixed_precision", "bool", False, "Compute in float16 with float32 weights (GPUs with "
               "tensor cores: faster, less memory).", advanced=True),
     ParamSpec("xla", "bool", False, "Compile the train step with XLA (often faster on GPU).", advanced=True),

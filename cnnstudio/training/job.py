@@ -8,7 +8,9 @@ Pure Python. Fields:
   "lr_find" (learning-rate range test) or "dry_run" (a few steps: step time, memory)
 - data: image folder overriding the project's dataset folder (optional)
 - epochs, batch_size: overrides of the project's training settings (optional)
-- overrides: more training-setting overrides by name (optional)
+- overrides: setting overrides by name: "ema" (training) or "augmentation.rotation" (optional)
+- recipe: a recipe name (cnnstudio.project.recipes) applied to the run's copy of the project
+  before epochs, batch_size and overrides, so those win over it (optional)
 - data_source: "module:function" returning an ArrayData for the project, instead of reading
   the image folder (tests, benchmarks, programmatic data) (optional)
 - initial_weights: .npz of weights by layer name (cnnstudio.finetune.initial) loaded after the
@@ -43,6 +45,7 @@ class Job:
     stop_after_steps: int | None = None
     data_source: str | None = None
     initial_weights: str | None = None
+    recipe: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +67,12 @@ class Job:
             value = data.get(name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise TrainingError(f"{where}: {name!r} must be a whole number >= 1. Received: {value!r}")
+        recipe = data.get("recipe")
+        if recipe is not None:
+            from cnnstudio.project.recipes import RECIPES
+
+            if recipe not in RECIPES:
+                raise TrainingError(f"{where}: 'recipe' must be one of {', '.join(RECIPES)}. Received: {recipe!r}")
         if not isinstance(data.get("overrides", {}), dict):
             raise TrainingError(f"{where}: 'overrides' must be an object of training settings.")
         return cls(**data)

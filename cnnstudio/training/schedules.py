@@ -11,7 +11,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau", "one_cycle")
+
+#: One-cycle: the rate starts at base/ONE_CYCLE_START_DIV and ends at base/ONE_CYCLE_END_DIV (fastai's).
+ONE_CYCLE_START_DIV = 25.0
+ONE_CYCLE_END_DIV = 1e4
 
 
 @dataclass
@@ -23,6 +27,7 @@ class Schedule:
     step_epochs: int = 30
     gamma: float = 0.1
     warmup_epochs: int = 0
+    one_cycle_warmup: float = 0.25
 
     @classmethod
     def from_settings(cls, training: dict[str, Any], steps_per_epoch: int, total_epochs: int) -> Schedule:
@@ -34,6 +39,7 @@ class Schedule:
             step_epochs=int(training.get("step_epochs", 30)),
             gamma=float(training.get("gamma", 0.1)),
             warmup_epochs=int(training.get("warmup_epochs", 0)),
+            one_cycle_warmup=float(training.get("one_cycle_warmup", 0.25)),
         )
 
     def __call__(self, global_step: int) -> float:
@@ -52,7 +58,21 @@ class Schedule:
             total = max(1, self.total_epochs * self.steps_per_epoch - warmup_steps)
             progress = min(1.0, (global_step - warmup_steps) / total)
             return self.base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+        if self.name == "one_cycle":
+            return self._one_cycle(global_step)
         raise ValueError(f"unknown schedule {self.name!r}; known: {', '.join(SCHEDULES)}")
+
+    def _one_cycle(self, global_step: int) -> float:
+        """Cosine up from base/25 to base over the warm-up share, cosine down to base/10⁴."""
+        total = max(1, self.total_epochs * self.steps_per_epoch)
+        peak = int(round(self.one_cycle_warmup * total))
+        start, end = self.base_lr / ONE_CYCLE_START_DIV, self.base_lr / ONE_CYCLE_END_DIV
+        if global_step < peak:
+            low, high, progress = start, self.base_lr, global_step / peak
+        else:
+            high, low, progress = self.base_lr, end, (global_step - peak) / max(1, total - 1 - peak)
+            progress = 1.0 - min(1.0, progress)  # cosine from high (progress 1) down to low (0)
+        return low + (high - low) * 0.5 * (1.0 - math.cos(math.pi * progress))
 
 
 @dataclass

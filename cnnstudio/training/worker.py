@@ -49,13 +49,23 @@ def _load_project(job: Job, rundir: RunDirectory):
         project.dataset["folder"] = str(Path(job.data).expanduser().resolve())
     elif project.dataset_folder() is not None:
         project.dataset["folder"] = str(project.dataset_folder().resolve())
-    training = dict(project.training)
-    training.update(copy.deepcopy(job.overrides))
+    if job.recipe:  # before the explicit values below, which win over the recipe's
+        from cnnstudio.project.recipes import apply, recipe_changes
+
+        apply(project, recipe_changes(job.recipe, project))
+    sections = {name: dict(project.section(name)) for name in ("preprocessing", "augmentation", "training")}
+    for key, value in copy.deepcopy(job.overrides).items():  # "ema" is training.ema
+        section, _, name = key.rpartition(".")
+        if (section or "training") not in sections:
+            raise TrainingError(f"job {rundir.job_file}: override {key!r} names no settings section; use "
+                                f"{', '.join(sections)} (e.g. augmentation.rotation).")
+        sections[section or "training"][name] = value
     if job.epochs:
-        training["epochs"] = job.epochs
+        sections["training"]["epochs"] = job.epochs
     if job.batch_size:
-        training["batch_size"] = job.batch_size
-    project.training = check_section("training", training, f"job {rundir.job_file}")
+        sections["training"]["batch_size"] = job.batch_size
+    for name, values in sections.items():
+        setattr(project, name, check_section(name, values, f"job {rundir.job_file}"))
     return project
 
 
