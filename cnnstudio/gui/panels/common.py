@@ -14,8 +14,6 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from cnnstudio.gui import theme
 
-RUNS_FOLDER = "runs"  # beside the project file, as `cnnstudio train` does by default
-
 
 def box(title: str, widget: QWidget | None = None, tip: str = "") -> tuple[QFrame, QVBoxLayout]:
     """A titled panel area (title in the theme's PanelTitle style)."""
@@ -108,10 +106,6 @@ def child_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
-
-
-def runs_folder(project_path: Path | None) -> Path | None:
-    return None if project_path is None else Path(project_path).resolve().parent / RUNS_FOLDER
 
 
 def open_folder(path: Path) -> bool:

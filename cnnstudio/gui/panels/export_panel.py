@@ -30,18 +30,18 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.data import formats
-from cnnstudio.gui.panels import run_records
 from cnnstudio.gui.panels.common import (
     array_to_pixmap,
     box,
     child_environment,
     cli_command,
     muted,
-    runs_folder,
     scrolled,
 )
 from cnnstudio.gui.panels.confusion import ClassBars
 from cnnstudio.gui.panels.helper import helper_for
+from cnnstudio.training import run_records
+from cnnstudio.training.runstore import runs_folder
 
 FORMATS = {"savedmodel": ("SavedModel", "savedmodel"), "keras": (".keras", "model.keras"),
            "tflite": ("TFLite", "model.tflite"), "onnx": ("ONNX", "model.onnx"), "python": ("Python source", "model.py")}

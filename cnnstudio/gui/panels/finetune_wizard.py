@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from cnnstudio.gui.panels import run_records
 from cnnstudio.gui.panels.common import cli_command, muted
+from cnnstudio.training import run_records
 
 
 def freeze_choices(run_dir: Path | None) -> list[tuple[str, str | None]]:

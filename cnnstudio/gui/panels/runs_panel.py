@@ -21,17 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.gui.panels import run_records
 from cnnstudio.gui.panels.common import (
     SERIES_COLOURS,
     box,
     muted,
     open_folder,
-    runs_folder,
     style_plot,
 )
 from cnnstudio.gui.panels.plots import pg
+from cnnstudio.training import run_records
 from cnnstudio.training.rundir import RunDirectory
+from cnnstudio.training.runstore import runs_folder
 
 COLUMNS = ("Run", "Status", "Date", "Best val acc", "Epochs", "Duration", "Key settings")
 STATUS_COLOURS = {"completed": "#2f9e5f", "running": "#3d7eff", "stopped": "#c58a00", "failed": "#d64541"}

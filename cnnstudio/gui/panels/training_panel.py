@@ -25,14 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.gui.panels import run_records
-from cnnstudio.gui.panels.common import box, mark_dirty, muted, runs_folder, scrolled
+from cnnstudio.gui.panels.common import box, mark_dirty, muted, scrolled
 from cnnstudio.gui.panels.confusion import ClassBars, ConfusionMatrix
 from cnnstudio.gui.panels.plots import LivePlots
 from cnnstudio.gui.panels.training_text import CATEGORIES, LOG_LINES, describe, duration, local_gpus
 from cnnstudio.gui.panels.worker_client import WorkerClient
 from cnnstudio.gui.widgets.param_form import ParamForm
 from cnnstudio.project import schema
+from cnnstudio.training import run_records
+from cnnstudio.training.runstore import runs_folder
 
 
 class TrainingPanel(QWidget):

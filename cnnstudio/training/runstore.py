@@ -1,0 +1,137 @@
+"""The project's runs as an observable store (pure Python: no Qt, no TensorFlow).
+
+One store per open project. Whoever starts, finishes or deletes a run tells the store; every
+view (Runs, Export, Training, Experiments) subscribes and redraws from `runs`. Views never
+scan the disk on their own occasions: the store reads it when a project opens, when a run
+changes, and when the user asks for a refresh.
+
+    store = RunStore()
+    store.subscribe(lambda change: ...)      # RunChange(kind, path)
+    store.open(project.path)                 # "reloaded"
+    store.run_started(run_dir)               # "started": listed at once, marked live
+    store.run_finished(run_dir)              # "finished": its summary re-read
+    store.delete([run_dir])                  # "deleted" (the live run is refused)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cnnstudio.errors import StudioError
+from cnnstudio.training.run_records import RunSummary, is_run, list_runs, summarize
+
+RUNS_FOLDER = "runs"  # beside the project file, as `cnnstudio train` does by default
+
+
+def runs_folder(project_path: str | Path | None) -> Path | None:
+    return None if project_path is None else Path(project_path).resolve().parent / RUNS_FOLDER
+
+
+@dataclass(frozen=True)
+class RunChange:
+    """kind: "reloaded" (another project, or a refresh), "started", "progressed" (an epoch ended),
+    "finished", "deleted"."""
+
+    kind: str
+    paths: tuple[Path, ...] = ()
+
+
+class RunStore:
+    def __init__(self, project_path: str | Path | None = None):
+        self.folder: Path | None = None
+        self.runs: list[RunSummary] = []
+        self.live: Path | None = None  # the run a worker of this window is writing
+        self._listeners: list[Callable[[RunChange], None]] = []
+        if project_path is not None:
+            self.open(project_path)
+
+    def subscribe(self, callback: Callable[[RunChange], None]) -> Callable[[], None]:
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def _tell(self, change: RunChange) -> None:
+        for callback in list(self._listeners):
+            callback(change)
+
+    # ---- reading -------------------------------------------------------------------------------
+    @property
+    def latest(self) -> RunSummary | None:
+        return self.runs[0] if self.runs else None
+
+    def get(self, path: str | Path | None) -> RunSummary | None:
+        if path is None:
+            return None
+        key = Path(path).resolve()
+        return next((run for run in self.runs if run.path.resolve() == key), None)
+
+    def is_live(self, path: str | Path) -> bool:
+        return self.live is not None and Path(path).resolve() == self.live.resolve()
+
+    # ---- changes -------------------------------------------------------------------------------
+    def open(self, project_path: str | Path | None) -> None:
+        """Another project (or the same one saved somewhere else): read its runs folder."""
+        self.folder = runs_folder(project_path)
+        self.runs = list_runs(self.folder)
+        self._tell(RunChange("reloaded"))
+
+    def refresh(self) -> None:
+        """Re-read the folder (the user's Refresh, or runs made by another program)."""
+        self.runs = list_runs(self.folder)
+        self._tell(RunChange("reloaded"))
+
+    def _update(self, path: Path) -> RunSummary | None:
+        path = Path(path)
+        self.runs = [run for run in self.runs if run.path.resolve() != path.resolve()]
+        if not is_run(path):
+            return None
+        summary = summarize(path)
+        if self.live is not None and path.resolve() == self.live.resolve():
+            summary.status = "running"
+        self.runs.insert(0, summary)
+        self.runs.sort(key=lambda r: (r.started or datetime.min, r.name), reverse=True)
+        return summary
+
+    def run_started(self, path: str | Path) -> None:
+        self.live = Path(path)
+        self._update(self.live)
+        self._tell(RunChange("started", (Path(path),)))
+
+    def run_progressed(self, path: str | Path) -> None:
+        """An epoch ended in the live run: its row (epochs, best) is re-read."""
+        self._update(Path(path))
+        self._tell(RunChange("progressed", (Path(path),)))
+
+    def run_finished(self, path: str | Path, keep: bool = True) -> None:
+        """The worker ended. `keep=False` removes a run that never made a step (nothing to show)."""
+        path = Path(path)
+        if self.is_live(path):
+            self.live = None
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
+            self.runs = [run for run in self.runs if run.path.resolve() != path.resolve()]
+            self._tell(RunChange("deleted", (path,)))
+            return
+        self._update(path)
+        self._tell(RunChange("finished", (path,)))
+
+    def delete(self, paths: Iterable[str | Path]) -> list[Path]:
+        """Delete run folders from disk (the caller asked the user); the live run is refused."""
+        chosen = [Path(p) for p in paths]
+        live = [p for p in chosen if self.is_live(p)]
+        if live:
+            raise StudioError(f"Run {live[0].name} is training: stop it before deleting it.")
+        for path in chosen:
+            shutil.rmtree(path, ignore_errors=True)
+        gone = {p.resolve() for p in chosen}
+        self.runs = [run for run in self.runs if run.path.resolve() not in gone]
+        self._tell(RunChange("deleted", tuple(chosen)))
+        return chosen

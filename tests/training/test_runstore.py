@@ -1,0 +1,64 @@
+"""The run store: the project's runs, told when a run starts, finishes or is deleted."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from cnnstudio.errors import StudioError
+from cnnstudio.training.runstore import RunChange, RunStore, runs_folder
+
+
+def make_run(folder, name, status="completed", epochs=2, age=0.0):
+    run = folder / name
+    run.mkdir(parents=True)
+    (run / "job.json").write_text(json.dumps({"project": "p.cnnproj", "run_dir": str(run)}))
+    (run / "run.json").write_text(json.dumps({"status": status, "epochs": epochs, "epochs_completed": epochs,
+                                              "best_metric": 0.5, "best_epoch": epochs}))
+    stamp = time.time() - age
+    os.utime(run / "job.json", (stamp, stamp))
+    return run
+
+
+def test_store_lists_newest_first_and_follows_a_run(tmp_path):
+    project = tmp_path / "p.cnnproj"
+    project.write_text("{}")
+    folder = runs_folder(project)
+    make_run(folder, "old", age=100)
+    store = RunStore()
+    seen: list[RunChange] = []
+    store.subscribe(seen.append)
+    store.open(project)
+    assert [r.name for r in store.runs] == ["old"] and seen == [RunChange("reloaded")]
+    new = folder / "new"
+    new.mkdir()
+    (new / "job.json").write_text("{}")
+    store.run_started(new)
+    assert store.latest.name == "new" and store.latest.status == "running" and store.is_live(new)
+    with pytest.raises(StudioError, match="training"):
+        store.delete([new])
+    (new / "run.json").write_text(json.dumps({"status": "completed", "epochs": 1, "epochs_completed": 1}))
+    store.run_finished(new)
+    assert seen[-1] == RunChange("finished", (new,)) and store.latest.status == "completed"
+    assert store.live is None
+    store.delete([folder / "old"])
+    assert [r.name for r in store.runs] == ["new"] and not (folder / "old").exists()
+    assert seen[-1].kind == "deleted"
+
+
+def test_a_run_that_never_stepped_can_be_dropped(tmp_path):
+    folder = tmp_path / "runs"
+    run = make_run(folder, "empty", status="failed", epochs=0)
+    store = RunStore(tmp_path / "p.cnnproj")
+    store.run_started(run)
+    store.run_finished(run, keep=False)
+    assert store.runs == [] and not run.exists()
+
+
+def test_untitled_project_has_no_runs():
+    store = RunStore()
+    store.open(None)
+    assert store.folder is None and store.runs == [] and store.latest is None
