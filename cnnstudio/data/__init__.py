@@ -86,10 +86,11 @@ class PreparedData:
                 resize=self.preprocessing.get("resize", "stretch"),
                 normalization=normalization,
                 max_images=max_images,
-                epsilon=float(self.preprocessing.get("whitening_epsilon", 1e-5)),
+                epsilon=self.preprocessing.get("whitening_epsilon"),  # None: chosen from the data
                 seed=self.seed,
                 progress=progress,
             )
+            self.warnings.extend(w for w in self._statistics[key].warnings if w not in self.warnings)
         return self._statistics[key]
 
 

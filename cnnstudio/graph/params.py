@@ -29,6 +29,21 @@ KINDS = (
 )
 
 
+# How field names that are abbreviations read as words, for specs without their own `label`.
+# Generated forms (training settings, zoo knobs, layer parameters) all title fields through
+# ParamSpec.title, so this is the one place where an identifier becomes words.
+WORDS = {
+    "xla": "XLA compilation",
+    "bc": "Bottleneck + compression (BC)",
+    "preact": "Pre-activation (v2)",
+    "lrn": "Local response normalization (LRN)",
+    "fc_units": "FC units",
+    "aux_heads": "Auxiliary classifiers",
+    "two_tower": "Two towers (2 GPU groups)",
+    "se": "Squeeze-and-excitation (SE)",
+}
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
@@ -49,7 +64,7 @@ class ParamSpec:
 
     @property
     def title(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
+        return self.label or WORDS.get(self.name) or self.name.replace("_", " ").capitalize()
 
     def check(self, value: Any, where: str = "") -> Any:
         """Return `value` normalised (e.g. 3.0 -> 3 for ints) or raise ParameterError."""

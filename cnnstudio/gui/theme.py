@@ -80,6 +80,29 @@ def colours() -> Colours:
     return _current
 
 
+# The Disabled group: text at roughly half contrast, buttons sinking into the window colour.
+DISABLED_LIGHT = {
+    QPalette.ColorRole.WindowText: "#9aa1ad",
+    QPalette.ColorRole.Text: "#9aa1ad",
+    QPalette.ColorRole.ButtonText: "#a3a9b4",
+    QPalette.ColorRole.Button: "#e8eaee",
+    QPalette.ColorRole.Base: "#f3f4f6",
+    QPalette.ColorRole.Highlight: "#b9c3d6",
+    QPalette.ColorRole.PlaceholderText: "#b4bac4",
+    QPalette.ColorRole.Light: "#eceef2",
+}
+DISABLED_DARK = {
+    QPalette.ColorRole.WindowText: "#6b727d",
+    QPalette.ColorRole.Text: "#6b727d",
+    QPalette.ColorRole.ButtonText: "#656c77",
+    QPalette.ColorRole.Button: "#272a31",
+    QPalette.ColorRole.Base: "#20232a",
+    QPalette.ColorRole.Highlight: "#3a4458",
+    QPalette.ColorRole.PlaceholderText: "#555c66",
+    QPalette.ColorRole.Light: "#2a2e35",
+}
+
+
 def apply(app: QApplication) -> None:
     """Fusion style with a palette matching the system scheme."""
     global _current
@@ -120,6 +143,11 @@ def apply(app: QApplication) -> None:
         }
     for role, colour in roles.items():
         palette.setColor(role, QColor(colour))
+    # setColor(role, ...) fills every group, Disabled included: disabled buttons and labels would
+    # draw exactly like enabled ones. Give the Disabled group faded text and flatter buttons.
+    disabled = DISABLED_DARK if dark else DISABLED_LIGHT
+    for role, colour in disabled.items():
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colour))
     app.setPalette(palette)
     _current = Colours(dark)
     app.setStyleSheet(_STYLE_DARK if dark else _STYLE_LIGHT)
@@ -151,10 +179,14 @@ QTabWidget::pane { border: none; }
 _STYLE_LIGHT = _STYLE_COMMON + """
 QListWidget#SectionRail { background: #e4e7ec; }
 QListWidget#SectionRail::item:selected { background: #ffffff; color: #1d2330; }
+QLabel#Muted { color: #687284; }
+QLabel#Muted:disabled { color: #a3a9b4; }
 QFrame#RecoveryBar { background: #fff4d6; border: 1px solid #e3c46b; }
 """
 _STYLE_DARK = _STYLE_COMMON + """
 QListWidget#SectionRail { background: #1b1e23; }
 QListWidget#SectionRail::item:selected { background: #2f3540; color: #ffffff; }
+QLabel#Muted { color: #9aa3ad; }
+QLabel#Muted:disabled { color: #656c77; }
 QFrame#RecoveryBar { background: #3b3320; border: 1px solid #7a6426; }
 """

@@ -34,10 +34,13 @@ PREPROCESSING = (
               "and divides by the std of each channel; mean_image subtracts the mean image (AlexNet); "
               "pca/zca whiten: X_white = X_rot / sqrt(S + ε).",
               choices=("none", "rescale", "per_channel", "mean_image", "pca", "zca"), label="Normalization"),
-    ParamSpec("whitening_epsilon", "float", 1e-5, "ε in X_white = X_rot / sqrt(S + ε).", minimum=0.0,
-              maximum=1.0, advanced=True, label="Whitening ε"),
+    ParamSpec("whitening_epsilon", "float", None, "ε in X_white = X_rot / sqrt(S + ε). Empty: chosen from "
+              "the data (a tenth of the mean eigenvalue S), which keeps the faint, noisy directions from "
+              "being blown up; a smaller ε whitens harder.", minimum=0.0, maximum=1.0, optional=True,
+              advanced=True, label="Whitening ε"),
     ParamSpec("statistics_images", "int", 2000, "How many training images the statistics are computed "
-              "from.", minimum=10, maximum=1_000_000, advanced=True),
+              "from (PCA/ZCA wants more images than values per image).", minimum=10, maximum=1_000_000,
+              advanced=True, label="Images for statistics"),
 )
 
 AUGMENTATION = (
@@ -167,6 +170,68 @@ def defaults(section: str) -> dict[str, Any]:
     return {spec.name: spec.default for spec in SECTIONS[section]}
 
 
+def allowed(spec: ParamSpec) -> str:
+    """What a field accepts, in words: "a number from 1e-08 to 10", "one of adam, sgd"."""
+    if spec.kind in ("int", "float"):
+        what = "a whole number" if spec.kind == "int" else "a number"
+        low, high = spec.minimum, spec.maximum
+        if low is not None and high is not None:
+            what += f" from {low:g} to {high:g}"
+        elif low is not None:
+            what += f" of at least {low:g}"
+        elif high is not None:
+            what += f" of at most {high:g}"
+    elif spec.kind == "choice":
+        what = "one of " + ", ".join(str(c) for c in spec.choices)
+    elif spec.kind == "bool":
+        what = "true or false"
+    else:
+        what = f"a {spec.kind}"
+    return what + (" (or empty for the default)" if spec.optional else "")
+
+
+def _shares(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    validation = float(values.get("validation_fraction") or 0.0)
+    test = float(values.get("test_fraction") or 0.0)
+    if validation + test < 1.0:
+        return []
+    return [(("validation_fraction", "test_fraction"),
+             f"Validation share ({validation:g}) + test share ({test:g}) = {validation + test:g} leaves no "
+             "images for training: keep the sum below 1 (e.g. 0.2 + 0.1).")]
+
+
+# Rules across the fields of a section: (field names involved, message) for each broken one.
+RULES: dict[str, Any] = {"dataset": _shares}
+
+
+def rule_problems(section: str, values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """The section's cross-field rules that `values` break; generated forms show them on the fields."""
+    rule = RULES.get(section)
+    return rule(values) if rule is not None else []
+
+
+def parse_setting(section: str, item: str) -> tuple[str, Any]:
+    """'KEY=VALUE' (the CLI's --set) checked against the section: (key, value) or a clear error
+    naming the key and what it accepts."""
+    from cnnstudio.errors import ParameterError, StudioError
+
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    specs = {spec.name: spec for spec in SECTIONS[section]}
+    if not sep or not key:
+        raise StudioError(f"--set needs KEY=VALUE, e.g. --set learning_rate=0.01. Received: {item!r}")
+    if key not in specs:
+        raise StudioError(f"--set {key}: unknown {section} setting; known: {', '.join(specs)}.")
+    spec = specs[key]
+    text = text.strip()
+    try:
+        value = spec.check(None if (spec.optional and not text) else text)
+    except ParameterError:
+        raise StudioError(f"--set {key}={text}: {spec.title} must be {allowed(spec)}. Received: {text!r}",
+                          ) from None
+    return key, value
+
+
 def check_section(section: str, values: Any, where: str) -> dict[str, Any]:
     """Every field of a section, defaults filled in, each checked. Unknown fields are errors."""
     if not isinstance(values, dict):
@@ -183,6 +248,8 @@ def check_section(section: str, values: Any, where: str) -> dict[str, Any]:
             out[name] = spec.check(values.get(name, spec.default), f"{where}: {section}")
         except Exception as exc:  # ParameterError -> file error naming the field
             raise ProjectFileError(str(exc)) from None
+    for _names, message in rule_problems(section, out):
+        raise ProjectFileError(f"{where}: {section}: {message}")
     return out
 
 

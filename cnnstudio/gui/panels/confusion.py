@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from cnnstudio.gui import theme
 
@@ -37,26 +37,66 @@ class ConfusionMatrix(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(360, 300)
 
-    def _geometry(self) -> tuple[float, float, float]:
+    def _geometry(self) -> tuple[float, float, float, float]:
+        """left, top, cell width, cell height: the labels take what they need, the cells the rest
+        (rectangular when the space is, so a wide, low panel is filled rather than left empty)."""
         metrics = QFontMetrics(self.font())
-        names = self.classes or [""]
-        margin = min(max(max(metrics.horizontalAdvance(n) for n in names) + 14, 84), 140)
+        names = self.classes[: len(self.matrix)] or [""]
+        label = min(max(max(metrics.horizontalAdvance(n) for n in names) + 12, 40), 140)
+        left, top = label, min(label, 90.0)
         n = max(len(self.matrix), 1)
-        cell = max(4.0, min((self.width() - margin - 8) / n, (self.height() - margin - 8) / n))
-        return margin, margin, cell
+        cell_w = max(4.0, (self.width() - left - 4) / n)
+        cell_h = max(4.0, (self.height() - top - 4) / n)
+        cell_w = min(cell_w, 2.5 * cell_h)  # keep cells from turning into long strips
+        return left, top, cell_w, cell_h
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
-        left, top, cell = self._geometry()
+        left, top, cell_w, cell_h = self._geometry()
         n = len(self.matrix)
-        row, col = int((y - top) // cell), int((x - left) // cell)
+        row, col = int((y - top) // cell_h), int((x - left) // cell_w)
         if n and 0 <= row < n and 0 <= col < n and x >= left and y >= top:
             return row, col
         return None
+
+    def cell_text(self, row: int, col: int) -> str:
+        """What the cell's tooltip says: the count and what share of the true class it is."""
+        count = self.matrix[row][col]
+        total = sum(self.matrix[row]) or 1
+        true = self.classes[row] if row < len(self.classes) else str(row)
+        predicted = self.classes[col] if col < len(self.classes) else str(col)
+        verdict = "correct" if row == col else f"predicted as '{predicted}'"
+        return (f"{count} validation image(s) of '{true}' {verdict} ({count / total:.0%} of '{true}').\n"
+                "Click to see them.")
+
+    def event(self, event) -> bool:  # noqa: D102
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.cell_at(event.pos().x(), event.pos().y())  # a QHelpEvent
+            if hit is not None:
+                QToolTip.showText(event.globalPos(), self.cell_text(*hit), self)
+                return True
+        return super().event(event)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         hit = self.cell_at(event.position().x(), event.position().y())
         if hit is not None:
             self.cell_clicked.emit(*hit)
+
+    def count_font(self) -> QFont:
+        """The counts' font: as large as the cells allow (up to the widget font + 1 pt)."""
+        _left, _top, cell_w, cell_h = self._geometry()
+        font = QFont(self.font())
+        base = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0
+        font.setPointSizeF(max(6.0, min(base + 1, cell_h / 2.2, cell_w / 2.6)))
+        return font
+
+    def counts_visible(self) -> bool:
+        """Counts are drawn in the cells when the largest one fits."""
+        if not self.matrix:
+            return False
+        _left, _top, cell_w, cell_h = self._geometry()
+        metrics = QFontMetrics(self.count_font())
+        widest = max(metrics.horizontalAdvance(str(v)) for row in self.matrix for v in row)
+        return cell_h >= metrics.height() and widest <= cell_w - 2
 
     def paintEvent(self, _event) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -67,35 +107,36 @@ class ConfusionMatrix(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "The confusion matrix appears after "
                              "the first epoch\n(needs a validation split).")
             return
-        left, top, cell = self._geometry()
+        left, top, cell_w, cell_h = self._geometry()
         n = len(self.matrix)
         low = colours.card if not colours.dark else QColor("#262a31")
         high, wrong = QColor("#3d7eff"), QColor("#e0702f")
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, min(10.0, cell / 3.2)))
-        small = QFontMetrics(font)
+        font = self.count_font()
+        show_counts = self.counts_visible()
+        painter.setFont(font)
         for r, row in enumerate(self.matrix):
             total = sum(row) or 1
             for c, count in enumerate(row):
-                rect = QRectF(left + c * cell, top + r * cell, cell - 1, cell - 1)
+                rect = QRectF(left + c * cell_w, top + r * cell_h, cell_w - 1, cell_h - 1)
                 share = count / total
                 painter.fillRect(rect, _blend(low, high if r == c else wrong, share ** 0.6 if count else 0))
-                if cell >= 16 and small.horizontalAdvance(str(count)) < cell - 2:
-                    painter.setFont(font)
-                    painter.setPen(QColor("#ffffff") if share > 0.45 else colours.text)
+                if show_counts:
+                    painter.setPen(QColor("#ffffff") if share > 0.45 else
+                                   (colours.text if count else colours.muted))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
         painter.setFont(self.font())
         painter.setPen(colours.text)
         metrics = QFontMetrics(self.font())
         for i, name in enumerate(self.classes[:n]):
             label = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(left) - 10)
-            painter.drawText(QRectF(0, top + i * cell, left - 6, cell), Qt.AlignmentFlag.AlignRight |
+            painter.drawText(QRectF(0, top + i * cell_h, left - 6, cell_h), Qt.AlignmentFlag.AlignRight |
                              Qt.AlignmentFlag.AlignVCenter, label)
+            column = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(top) - 10)
             painter.save()
-            painter.translate(left + i * cell + cell / 2, top - 6)
+            painter.translate(left + i * cell_w + cell_w / 2, top - 6)
             painter.rotate(-90)
-            painter.drawText(QRectF(0, -cell / 2, left - 12, cell), Qt.AlignmentFlag.AlignLeft |
-                             Qt.AlignmentFlag.AlignVCenter, label)
+            painter.drawText(QRectF(0, -cell_w / 2, top - 12, cell_w), Qt.AlignmentFlag.AlignLeft |
+                             Qt.AlignmentFlag.AlignVCenter, column)
             painter.restore()
         painter.setPen(colours.muted)
         painter.drawText(QRectF(2, 2, left - 8, top - 4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,

@@ -26,19 +26,31 @@ def split_counts(project: Any, state: TaskState | None = None) -> dict[str, Any]
 
 
 def preprocessing_preview(project: Any, state: TaskState | None = None) -> dict[str, Any]:
-    """Mean image, one sample normalised as configured and ZCA-whitened, all uint8 for display."""
+    """Mean image, one sample normalised as configured and ZCA-whitened, all uint8 for display.
+
+    With PCA/ZCA chosen, the statistics are the training run's own (same images, same ε, same
+    function: PreparedData.statistics), so the preview shows what the network will receive;
+    otherwise the ZCA picture is a cheaper estimate from at most PREVIEW_IMAGES images.
+    """
     data = prepare_data(project.copy(), progress=state)
     chosen = project.preprocessing.get("normalization", "rescale")
-    images = min(int(project.preprocessing.get("statistics_images", 2000)), PREVIEW_IMAGES)
-    basic = data.statistics(max_images=images, normalization="per_channel" if chosen not in ("pca", "zca")
-                            else chosen, progress=state)
+    training_images = int(project.preprocessing.get("statistics_images", 2000))
+    whitening = chosen in ("pca", "zca")
+    images = training_images if whitening else min(training_images, PREVIEW_IMAGES)
+    basic = data.statistics(max_images=images, normalization=chosen if whitening else "per_channel",
+                            progress=state)
     path = data.files["train"][0][0]
     sample = formats.load_image(path, data.image_shape, project.preprocessing.get("resize", "stretch"))
     out: dict[str, Any] = {"sample": sample, "mean": preview.mean_image(basic), "count": basic.count,
-                           "normalized": preview.normalized_sample(sample, basic, chosen), "note": ""}
+                           "normalized": preview.normalized_sample(sample, basic, chosen), "note": "",
+                           "warnings": list(basic.warnings)}
     if int(np.prod(data.image_shape)) <= MAX_WHITENING_FEATURES:
         zca = basic if chosen == "zca" else data.statistics(max_images=images, normalization="zca", progress=state)
         out["whitened"] = preview.whitened_sample(sample, zca, "zca")
+        automatic = project.preprocessing.get("whitening_epsilon") is None
+        out["note"] = f"Whitening ε = {zca.epsilon:.3g}" + (" (chosen from the data)." if automatic else ".")
+        if chosen == "pca":
+            out["note"] += " PCA gives component scores, not pixels: shown row by row, strongest first."
     else:
         out["note"] = (f"Whitening needs at most {MAX_WHITENING_FEATURES} values per image; this input has "
                        f"{int(np.prod(data.image_shape))}.")

@@ -1,15 +1,20 @@
 """Forms generated from ParamSpecs: one editor widget per kind, validated as you type.
 
-Used by the inspector (layer parameters), the block dialog and later the settings panels.
-A field commits only values its spec accepts; a bad value shows the spec's message under it.
+Used by the inspector (layer parameters), the block dialog and the settings panels.
+A field commits only values its spec accepts; a bad value shows the spec's message under it
+and stays visible (never clamped or reverted), and the form lists it in `invalid_fields()`
+so that actions which use the settings (Start, Export) refuse while it is there.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +30,78 @@ from PySide6.QtWidgets import (
 from cnnstudio.errors import ParameterError
 from cnnstudio.graph.initializers import INITIALIZERS
 from cnnstudio.graph.params import ParamSpec
+
+INT32 = (-(2**31), 2**31 - 1)
+_INTEGER_TEXT = re.compile(r"^\s*[-+]?\d*\s*$")
+
+
+class IntBox(QSpinBox):
+    """A spin box that keeps what was typed: out-of-range or over-long numbers stay in the box
+    (the field shows the spec's message) instead of being clamped or reverted silently.
+
+    Its own range is the whole int32 range so that the spec, not Qt, judges the value; the
+    arrows step within the spec's range.
+    """
+
+    def __init__(self, spec: ParamSpec):
+        super().__init__()
+        self.low = int(spec.minimum) if spec.minimum is not None else INT32[0]
+        self.high = int(spec.maximum) if spec.maximum is not None else INT32[1]
+        self.setRange(*INT32)
+
+    def validate(self, text: str, pos: int):  # noqa: D102
+        if not _INTEGER_TEXT.match(text):
+            return QValidator.State.Invalid, text, pos
+        digits = text.strip().lstrip("+-")
+        if not digits:
+            return QValidator.State.Intermediate, text, pos
+        if INT32[0] <= int(text) <= INT32[1]:
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos  # too long for Qt: the field says why
+
+    def fixup(self, text: str) -> str:  # never rewrite what the user typed
+        return text
+
+    def is_acceptable(self) -> bool:
+        return self.validate(self.lineEdit().text(), 0)[0] == QValidator.State.Acceptable
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        if self.is_acceptable():
+            super().focusOutEvent(event)
+        else:  # QAbstractSpinBox would put the previous value back: keep the text and its error
+            QWidget.focusOutEvent(self, event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        from PySide6.QtCore import Qt
+
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.is_acceptable():
+            event.accept()  # same: Enter on a bad number keeps it (the error is already shown)
+            return
+        super().keyPressEvent(event)
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        value = min(max(self.value() + steps * self.singleStep(), self.low), self.high)
+        self.setValue(value)
+        self.selectAll()
+
+    def stepEnabled(self):  # noqa: N802
+        flags = QSpinBox.StepEnabledFlag.StepNone
+        if self.value() < self.high:
+            flags |= QSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.value() > self.low:
+            flags |= QSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()  # the int32 range would make it as wide as "-2147483648"
+        hint.setWidth(min(hint.width(), 60))
+        return hint
+
+    def sizeHint(self):  # noqa: N802
+        hint = super().sizeHint()
+        digits = max(len(str(self.low)), len(str(self.high)), 4)
+        hint.setWidth(min(hint.width(), self.fontMetrics().horizontalAdvance("9" * min(digits, 10)) + 40))
+        return hint
 
 
 def value_to_text(value: Any) -> str:
@@ -70,6 +147,8 @@ class Field(QWidget):
     def __init__(self, spec: ParamSpec, value: Any, parent=None):
         super().__init__(parent)
         self.spec = spec
+        self.problem = ""  # the message shown under the editor; "" while the value is good
+        self.rule_problem = ""  # a rule across fields (schema.rule_problems) that this value breaks
         self.error = QLabel(objectName="FieldError")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -86,12 +165,11 @@ class Field(QWidget):
     def _make_editor(self, value: Any) -> QWidget:
         spec = self.spec
         if spec.kind == "int" and not spec.optional:
-            box = QSpinBox()
-            box.setRange(int(spec.minimum if spec.minimum is not None else -(2**31)),
-                         int(spec.maximum if spec.maximum is not None else 2**31 - 1))
+            box = IntBox(spec)
             box.setValue(int(value) if isinstance(value, (int, float)) else int(spec.default))
             box.setKeyboardTracking(False)  # commit when typing pauses, not on every digit
             box.valueChanged.connect(lambda v: self._commit(v))
+            box.lineEdit().textEdited.connect(self._check_int_text)
             return box
         if spec.kind == "bool":
             box = QCheckBox()
@@ -144,7 +222,21 @@ class Field(QWidget):
         return edit
 
     # ---- validation ---------------------------------------------------------------------
+    @property
+    def valid(self) -> bool:
+        return not (self.problem or self.rule_problem)
+
+    def show_rule_problem(self, message: str) -> None:
+        """A rule across fields (set by the form); the field's own error wins when both apply."""
+        self.rule_problem = message
+        self._render()
+
     def _show(self, message: str) -> None:
+        self.problem = message
+        self._render()
+
+    def _render(self) -> None:
+        message = self.problem or self.rule_problem
         self.error.setText(message)
         self.error.setVisible(bool(message))
         target = self.editor
@@ -160,6 +252,15 @@ class Field(QWidget):
             return False
         self._show("")
         return True
+
+    def _check_int_text(self, text: str) -> None:
+        """As the user types into a spin box: a number outside the spec shows its message at once."""
+        try:
+            self.spec.check(text.strip())
+        except ParameterError as exc:
+            self._show(str(exc) if text.strip().lstrip("+-") else f"'{self.spec.name}' needs a value.")
+            return
+        self._show("")
 
     def _commit_text(self) -> None:
         text = self.editor.text()
@@ -199,13 +300,25 @@ class Field(QWidget):
 
 
 class ParamForm(QWidget):
-    """A form for a tuple of ParamSpecs; `changed(name, value)` on every committed edit."""
+    """A form for a tuple of ParamSpecs; `changed(name, value)` on every committed edit.
+
+    `rules(values)` (e.g. schema.rule_problems for a section) returns (field names, message)
+    for combinations that are wrong although each field is fine: the fields involved show
+    the message and are not committed until the combination is right again.
+    `where` names the form in messages ("Training settings").
+    """
 
     changed = Signal(str, object)
 
-    def __init__(self, specs: tuple[ParamSpec, ...], values: dict[str, Any], parent=None):
+    def __init__(self, specs: tuple[ParamSpec, ...], values: dict[str, Any], parent=None,
+                 rules: Callable[[dict[str, Any]], list[tuple[tuple[str, ...], str]]] | None = None,
+                 where: str = ""):
         super().__init__(parent)
         self.fields: dict[str, Field] = {}
+        self.rules = rules
+        self.where = where
+        self.values = {spec.name: values.get(spec.name, spec.default) for spec in specs}
+        self.committed_values = dict(self.values)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         main = QFormLayout()
@@ -229,6 +342,7 @@ class ParamForm(QWidget):
             more.addWidget(holder)
             outer.addWidget(more)
             self.more = more
+        self._apply_rules()
 
     def _label(self, spec: ParamSpec) -> QLabel:
         label = QLabel(spec.title)
@@ -237,6 +351,55 @@ class ParamForm(QWidget):
 
     def _field(self, spec: ParamSpec, values: dict[str, Any]) -> Field:
         field = Field(spec, values.get(spec.name, spec.default))
-        field.committed.connect(lambda value, name=spec.name: self.changed.emit(name, value))
+        field.committed.connect(lambda value, name=spec.name: self._field_committed(name, value))
         self.fields[spec.name] = field
         return field
+
+    def _field_committed(self, name: str, value: Any) -> None:
+        self.values[name] = value
+        broken = self._apply_rules()
+        for other, pending in self.values.items():
+            if other in broken or not self.fields[other].valid:
+                continue
+            if other == name or pending != self.committed_values.get(other):
+                self.committed_values[other] = pending  # a field held back by a rule goes through now
+                self.changed.emit(other, pending)
+
+    def _apply_rules(self) -> set[str]:
+        problems = self.rules(dict(self.values)) if self.rules is not None else []
+        messages: dict[str, str] = {}
+        for names, message in problems:
+            for name in names:
+                messages.setdefault(name, message)
+        for name, field in self.fields.items():
+            field.show_rule_problem(messages.get(name, ""))
+        return set(messages)
+
+    def invalid_fields(self) -> list[tuple[str, str]]:
+        """(field title, message) for every field whose shown value is not the one in use."""
+        return [(field.spec.title, field.problem or field.rule_problem)
+                for field in self.fields.values() if not field.valid]
+
+
+def invalid_settings(root: QWidget) -> list[str]:
+    """Every invalid field of every generated form under `root` (hidden forms being replaced
+    excepted), as "Form › Field: message" lines. Actions that use the settings refuse while
+    this is not empty, so a value shown in red is never silently replaced by an older one."""
+    lines = []
+    for form in root.findChildren(QWidget):
+        check = getattr(form, "invalid_fields", None)
+        if check is None or form.isHidden():
+            continue
+        where = getattr(form, "where", "")
+        for title, message in check():
+            lines.append(f"{where} › {title}: {message}" if where else f"{title}: {message}")
+    return lines
+
+
+def refusal(root: QWidget, action: str) -> str:
+    """'' when every form is valid, else one message naming the fields that stop `action`."""
+    lines = invalid_settings(root)
+    if not lines:
+        return ""
+    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    return f"{action} refused: fix {lines[0]}{more}"
