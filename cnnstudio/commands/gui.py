@@ -65,4 +65,4 @@ def _screenshot(project: str | None, output: str, section: str | None) -> int:
         wait(SCREENSHOT_WAIT_S)
     screenshot(window, output, section)
     window.close()
-    return 0
+    return 2 if getattr(window, "launch_error", None) else 0  # the PNG shows the error; scripts see it too

@@ -63,10 +63,12 @@ class ScanResult:
         smallest = min(counts, key=lambda k: counts[k])
         return {"ratio": round(counts[largest] / counts[smallest], 2), "largest": largest, "smallest": smallest}
 
-    def warnings(self) -> list[str]:
+    def warnings(self, unusable_list: str = "listed above") -> list[str]:
+        """Problems in words; `unusable_list` says where the reader finds the unusable files
+        (the CLI prints them above its warnings, the Data panel below)."""
         out = []
         if self.unreadable:
-            out.append(f"{len(self.unreadable)} file(s) cannot be used and will be skipped (listed above).")
+            out.append(f"{len(self.unreadable)} file(s) cannot be used and will be skipped ({unusable_list}).")
         if self.loose_files:
             out.append(f"{len(self.loose_files)} image(s) lie outside any class folder and are ignored, "
                        f"e.g. {self.loose_files[0]}.")

@@ -40,6 +40,7 @@ def _set_icon(app) -> None:
 
 def create_window(project_path: str | None = None):
     """The main window with PROJECT, else the bundled sample, else an empty project."""
+    from cnnstudio.errors import StudioError
     from cnnstudio.gui import projects
     from cnnstudio.gui.main_window import MainWindow
     from cnnstudio.project.file import load_project
@@ -51,7 +52,18 @@ def create_window(project_path: str | None = None):
             window = MainWindow()
             window.import_keras(path)
             return window
-        project = load_project(path)  # a bad file is a StudioError: the CLI prints it
+        try:
+            project = load_project(path)
+        except StudioError as exc:
+            # A double-click on a damaged file must not end in silence: the window opens on an
+            # empty project with the error across the top (and on stderr for a terminal).
+            from cnnstudio.gui.widgets.problem_bar import show_problem
+
+            print(f"error: {exc}", file=sys.stderr)
+            window = MainWindow()
+            window.launch_error = str(exc)
+            show_problem(window, f"Could not open {path.name}", str(exc))
+            return window
         window = MainWindow(project)
         projects.add_recent(path)
         return window
@@ -103,7 +115,7 @@ def run(project_path: str | None = None, screenshot_path: str | None = None, sec
         window.ask_save = lambda: "discard"
         screenshot(window, screenshot_path, section)
         window.close()
-        return 0
+        return 2 if getattr(window, "launch_error", None) else 0
     window.restore_layout()
     if section:
         window.show_section(section)

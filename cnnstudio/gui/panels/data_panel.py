@@ -56,6 +56,7 @@ class DataPanel(QWidget):
         self.state: TaskState | None = None
         self.workers: list[Any] = []
         self.aug_seed = 0
+        self.closing = False  # set by shutdown: workers still finishing must not call back
         self.temp = tempfile.TemporaryDirectory(prefix="cnnstudio-preview-")
         self.loader = ThumbnailLoader(THUMB, self)
         self.progressed.connect(self._progress)
@@ -153,6 +154,9 @@ class DataPanel(QWidget):
             row.addLayout(cell)
         row.addStretch(1)
         self.pre_note = muted()
+        self.pre_warnings = QLabel(objectName="Warning")
+        self.pre_warnings.setWordWrap(True)
+        self.pre_warnings.setStyleSheet("color: #b07800;")
         self.aug_grid = QGridLayout()
         self.aug_grid.setSpacing(4)
         self.aug_status = muted()
@@ -182,6 +186,7 @@ class DataPanel(QWidget):
         folder = project.dataset_folder()
         self.folder_edit.setText(str(folder) if folder else "")
         self.scan = None
+        self._clear_messages()
         self._show_scan()
         if folder is not None and folder.is_dir():
             self.start_scan()
@@ -191,7 +196,8 @@ class DataPanel(QWidget):
         while layout.count():
             item = layout.takeAt(0)
             widget = item.widget()
-            if widget is not None and widget not in (self.split_summary, self.pre_note, self.pre_preview):
+            if widget is not None and widget not in (self.split_summary, self.pre_note, self.pre_warnings,
+                                                     self.pre_preview):
                 widget.hide()  # at once: deleteLater waits for the event loop
                 widget.deleteLater()
         return layout
@@ -199,17 +205,19 @@ class DataPanel(QWidget):
     def _build_settings(self) -> None:
         p = self.project
         layout = self._clear(self.split_host)
-        split_form = ParamForm(tuple(s for s in schema.DATASET if s.name != "folder"), p.dataset)
+        split_form = ParamForm(tuple(s for s in schema.DATASET if s.name != "folder"), p.dataset,
+                               rules=lambda values: schema.rule_problems("dataset", values), where="Data › Split")
         split_form.changed.connect(lambda n, v: self._setting("dataset", n, v))
         layout.addWidget(split_form)
         layout.addWidget(self.split_summary)
         layout.addStretch(1)
         layout = self._clear(self.pre_host)
-        pre_form = ParamForm(schema.PREPROCESSING, p.preprocessing)
+        pre_form = ParamForm(schema.PREPROCESSING, p.preprocessing, where="Data › Preprocessing")
         pre_form.changed.connect(lambda n, v: self._setting("preprocessing", n, v))
         layout.addWidget(pre_form)
         layout.addWidget(self.pre_preview)
         layout.addWidget(self.pre_note)
+        layout.addWidget(self.pre_warnings)
         layout.addStretch(1)
         layout = self._clear(self.aug_host)
         self.aug_form = AugmentationForm(p.augmentation)
@@ -241,16 +249,32 @@ class DataPanel(QWidget):
         self.project.split = None  # a new folder gets a new split
         self.folder_edit.setText(folder)
         mark_dirty(self.window_ref)
-        self.scan = None  # the old folder's table and thumbnails go at once
+        self.scan = None  # the old folder's table, thumbnails and messages go at once
+        self._clear_messages()
         self._show_scan()
         self.start_scan()
+
+    def _clear_messages(self) -> None:
+        """Forget what the previous folder said, in every tab (split table, statistics and
+        previews, augmentation grid): previews still running for it are cancelled."""
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+        self.split_summary.setText("")
+        self.pre_note.setText("")
+        self.pre_warnings.setText("")
+        for label in self.pre_images:
+            label.clear()
+        fill_grid(self.aug_grid, [], [])
+        self.aug_status.setText("")
+        self.warnings.setText("")
 
     # ---- background work -----------------------------------------------------------------------
     def _run(self, function, *args, done=None, failed=None):
         worker = create_worker(function, *args, _start_thread=False, _ignore_errors=True)  # ours handle them
-        if done is not None:
-            worker.returned.connect(done)
-        worker.errored.connect(failed or (lambda exc: self.summary.setText(str(exc))))
+        failed = failed or (lambda exc: self.summary.setText(str(exc)))
+        if done is not None:  # results that arrive while the window closes go nowhere
+            worker.returned.connect(lambda result: None if self.closing else done(result))
+        worker.errored.connect(lambda exc: None if self.closing else failed(exc))
         worker.finished.connect(lambda: self.workers.remove(worker) if worker in self.workers else None)
         self.workers.append(worker)
         worker.start()
@@ -274,11 +298,17 @@ class DataPanel(QWidget):
         if folder is None:
             return
         self.cancel()
-        self.state = TaskState(lambda s: self.progressed.emit(s.done, s.total, s.message), min_interval=0.1)
+        self.state = TaskState(self._emit_progress, min_interval=0.1)
         self._set_busy(True)
         self.summary.setText(f"Scanning {folder}…")
         self.scan_worker = self._run(scan_folder, folder, False, self.state, done=self._scanned,
                                      failed=self._scan_failed)
+
+    def _emit_progress(self, state: TaskState) -> None:
+        """Called in the scan's thread: once the panel is shutting down, nothing is emitted, so a
+        late update cannot reach a signal whose object Qt has already deleted."""
+        if not self.closing:
+            self.progressed.emit(state.done, state.total, state.message)
 
     def _progress(self, done: int, total: int, message: str) -> None:
         self.progress.setMaximum(max(total, 1))
@@ -323,7 +353,8 @@ class DataPanel(QWidget):
         self.summary.setText(f"<b>{len(scan.images):,}</b> images in <b>{len(counts)}</b> classes "
                              f"({scan.layout} layout), {len(scan.unreadable)} unusable, "
                              f"{len(sizes)} image size(s).")
-        self.warnings.setText("\n".join(f"⚠ {w}" for w in scan.warnings()) or (scan.problem() or ""))
+        found = scan.warnings(unusable_list="listed below, under Unusable files")
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in found) or (scan.problem() or ""))
         self._fill_thumbnails()
 
     def _fill_thumbnails(self) -> None:
@@ -366,7 +397,9 @@ class DataPanel(QWidget):
     def _preprocessing_done(self, result: dict[str, Any]) -> None:
         if "error" in result:
             self.pre_note.setText(result["error"])
+            self.pre_warnings.setText("")
             return
+        self.pre_warnings.setText("\n".join(f"⚠ {w}" for w in result.get("warnings", [])))
         for label, key in zip(self.pre_images, ("mean", "normalized", "whitened"), strict=True):
             if key in result:
                 label.setPixmap(array_to_pixmap(result[key], 112))
@@ -439,6 +472,7 @@ class DataPanel(QWidget):
         return False
 
     def shutdown(self) -> None:
+        self.closing = True
         self.cancel()
         self.loader.shutdown()
         for task in getattr(self, "tasks", []):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QHeaderView,
     QListWidget,
@@ -19,6 +21,23 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.gui.panels.common import box, open_folder, style_plot
 from cnnstudio.gui.panels.plots import pg
+
+LABEL_PX = 90  # a class name on the chart is elided beyond this width (the table has it in full)
+
+
+def chart_ticks(names: list[str], width: float, metrics: QFontMetrics) -> list[tuple[int, str]]:
+    """Bar labels that fit `width` pixels without overlapping: long names elided, and only every
+    k-th bar labelled when there are too many (the first and the last always are)."""
+    if not names:
+        return []
+    labels = [metrics.elidedText(n, Qt.TextElideMode.ElideRight, LABEL_PX) for n in names]
+    widest = max(metrics.horizontalAdvance(label) for label in labels) + 8
+    slot = max(width, 1.0) / len(names)
+    step = max(1, math.ceil(widest / slot))
+    keep = list(range(0, len(names), step))
+    if keep[-1] != len(names) - 1 and (len(names) - 1 - keep[-1]) * slot >= widest:
+        keep.append(len(names) - 1)
+    return [(i, labels[i]) for i in keep]
 
 
 class ClassesView(QWidget):
@@ -42,6 +61,8 @@ class ClassesView(QWidget):
         self.chart.setMaximumHeight(150)
         style_plot(self.chart, "", "images", "")
         self.chart.getPlotItem().setMouseEnabled(False, False)
+        self.chart.installEventFilter(self)  # the class labels are re-thinned when the width changes
+        self.names: list[str] = []
         table_box.addWidget(self.chart)
         column.addWidget(table_frame, 0)
         self.unusable = QListWidget()
@@ -50,6 +71,16 @@ class ClassesView(QWidget):
             lambda item: open_folder(Path(item.data(Qt.ItemDataRole.UserRole)).parent))
         bad_frame, _ = box("Unusable files", self.unusable)
         column.addWidget(bad_frame, 1)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if watched is self.chart and event.type() == QEvent.Type.Resize:
+            self._update_ticks()
+        return super().eventFilter(watched, event)
+
+    def _update_ticks(self) -> None:
+        axis = self.chart.getPlotItem().getAxis("bottom")
+        width = self.chart.width() - self.chart.getPlotItem().getAxis("left").width() - 12
+        axis.setTicks([chart_ticks(self.names, width, QFontMetrics(axis.style.get("tickFont") or self.font()))])
 
     def _selected(self) -> None:
         rows = self.class_table.selectionModel().selectedRows()
@@ -60,7 +91,9 @@ class ClassesView(QWidget):
         self.class_table.setRowCount(0)
         self.unusable.clear()
         self.chart.getPlotItem().clear()
+        self.names = []
         if scan is None:
+            self._update_ticks()
             return
         counts = scan.counts()
         total = sum(counts.values()) or 1
@@ -75,7 +108,8 @@ class ClassesView(QWidget):
         self.class_table.setMaximumHeight(min(260, rows_height + self.class_table.horizontalHeader().height() + 6))
         self.chart.addItem(pg.BarGraphItem(x=np.arange(len(counts)), height=list(counts.values()), width=0.7,
                                            brush="#3d7eff"))
-        self.chart.getPlotItem().getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(counts)]])
+        self.names = list(counts)
+        self._update_ticks()
         for path, reason in scan.unreadable:
             item = QListWidgetItem(f"{path} — {reason}")
             item.setToolTip(f"{scan.folder / path}\n{reason}\nDouble-click to open its folder.")
