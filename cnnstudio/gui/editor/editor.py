@@ -132,7 +132,7 @@ class ArchitectureEditor(QWidget):
         self.scene.analysed.connect(self._analysed)
         self.scene.problem.connect(self.message)
         self.scene.selectionChanged.connect(self._selection_changed)
-        self.table.picked.connect(self.select)
+        self.table.picked.connect(self.reveal)
         self.diagnostics.jump.connect(self.jump_to)
         self.palette.activated.connect(self._palette_activated)
         self.view.dropped.connect(self._dropped)
@@ -184,11 +184,16 @@ class ArchitectureEditor(QWidget):
         self._selection_changed()
 
     def jump_to(self, name: str) -> None:
-        if name not in self.graph:
+        self.reveal([name])
+
+    def reveal(self, names: list[str]) -> None:
+        """Show these layers themselves (opening the blocks around them), select and inspect them."""
+        names = [n for n in names if n in self.graph]
+        if not names:
             return
-        self.select([name])
-        card = self.scene.cards[self.scene.representative(name)]
-        self.view.centerOn(card)
+        self.scene.reveal(names)
+        self._selection_changed()
+        self.view.centerOn(self.scene.cards[self.scene.representative(names[0])])
 
     def _selection_changed(self) -> None:
         keys = self.scene.selected_keys()
@@ -268,9 +273,7 @@ class ArchitectureEditor(QWidget):
 
     # ---- editing actions ------------------------------------------------------------------------
     def delete_selected(self) -> None:
-        names = self.selected()
-        if names:
-            self.run(lambda: cmd.RemoveNodes(names, bridge=True))
+        self.scene.delete_selection()  # layers and edges, one undo step
 
     def copy_selected(self) -> None:
         names = self.selected()
@@ -334,11 +337,8 @@ class ArchitectureEditor(QWidget):
         self.run(lambda: cmd.Ungroup(group))
 
     def collapse_selected(self) -> None:
-        groups = {self.graph[n].group for n in self.selected() if self.graph[n].group}
-        if not groups:
-            self.message.emit("Select a layer inside a block to collapse the block.")
-            return
-        self.scene.set_collapsed(self.scene.collapsed | {sorted(groups, key=len)[-1]})
+        if self.scene.collapse_around(self.scene.selected_keys()) is None:
+            self.message.emit("Select a layer inside a block (or a block inside a stage) to collapse it.")
 
     def expand_selected(self) -> None:
         keys = [k[len(BLOCK_PREFIX):] for k in self.scene.selected_keys() if k.startswith(BLOCK_PREFIX)]

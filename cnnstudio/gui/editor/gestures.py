@@ -84,4 +84,11 @@ class NewLinkGesture(Gesture):
             self.scene.problem.emit("Expand the block first to connect a layer inside it.")
             return
         graph = self.scene.graph
-        self.scene.run(lambda: cmd.connect(graph, self.source.key, target.key))
+        source = self.source.key
+        before = list(graph[target.key].inputs)
+        if self.scene.run(lambda: cmd.connect(graph, source, target.key)):
+            replaced = [name for name in before if name not in graph[target.key].inputs]
+            if replaced:  # a single-input layer swaps its source: say so, it is easy to miss
+                kind = graph[target.key].type
+                self.scene.problem.emit(f"{kind} '{target.key}' takes one input: '{source}' replaced "
+                                        f"'{replaced[0]}' (Ctrl+Z brings it back).")

@@ -17,6 +17,8 @@ from cnnstudio.gui import theme
 NODE_SIZE = (200.0, 76.0)
 BLOCK_SIZE = (220.0, 96.0)
 PORT_RADIUS = 6.0
+TEXT_LOD = 0.35  # below this scale cards draw only their frame and colour, no text
+LABEL_LOD = 0.4  # below this scale edges drop their shape labels
 
 
 @dataclass
@@ -165,7 +167,7 @@ class NodeItem(CardItem):
         strip = QPainterPath()
         strip.addRoundedRect(QRectF(0, 0, 7, h), 3.5, 3.5)
         painter.fillPath(strip, theme.category_colour(self.text.category))
-        if self._lod(option, painter) < 0.35:  # far away: the card and its colour are enough
+        if self._lod(option, painter) < TEXT_LOD:  # far away: the card and its colour are enough
             self._draw_badge(painter)
             return
         base = QFont(painter.font())
@@ -182,7 +184,8 @@ class NodeItem(CardItem):
         painter.drawText(
             name_rect.adjusted(0, 0, -type_width, 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            metrics.elidedText(self.text.title, Qt.TextElideMode.ElideRight, int(name_rect.width() - type_width)),
+            # Middle elision keeps both the start and the distinguishing end of long names.
+            metrics.elidedText(self.text.title, Qt.TextElideMode.ElideMiddle, int(name_rect.width() - type_width)),
         )
         painter.setFont(small)
         painter.setPen(colours.muted)
@@ -223,7 +226,7 @@ class BlockItem(CardItem):
         painter.setPen(QPen(border, 0.9))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(inner)
-        if self._lod(option, painter) < 0.35:
+        if self._lod(option, painter) < TEXT_LOD:
             self._draw_badge(painter)
             return
         base = QFont(painter.font())
@@ -233,7 +236,7 @@ class BlockItem(CardItem):
         painter.setFont(title)
         painter.setPen(colours.text)
         painter.drawText(QRectF(14, 9, w - 28, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         painter.fontMetrics().elidedText(self.text.title, Qt.TextElideMode.ElideRight, int(w - 70)))
+                         painter.fontMetrics().elidedText(self.text.title, Qt.TextElideMode.ElideMiddle, int(w - 70)))
         if self.text.repeats > 1:
             painter.setPen(theme.ACCENT)
             painter.drawText(QRectF(14, 9, w - 28, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -254,20 +257,28 @@ class BlockItem(CardItem):
 
 
 class EdgeItem(QGraphicsPathItem):
-    """A link drawn as a gentle vertical curve, labelled with the tensor shape it carries."""
+    """A link labelled with the tensor shape it carries: a gentle curve between adjacent rows,
+    or, when the layout routed it, a polyline through its own lane beside the cards."""
 
     def __init__(self, source: CardItem, target: CardItem):
         super().__init__()
         self.source = source
         self.target = target
         self.label = ""
+        self.route: list[QPointF] = []
+        self._anchors: tuple[QPointF, QPointF] | None = None
         self.setZValue(0)
         self.setAcceptHoverEvents(True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         source.edges.append(self)
         target.edges.append(self)
         self._hover = False
         self.update_path()
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.source.key, self.target.key
 
     def detach(self) -> None:
         for card in (self.source, self.target):
@@ -280,14 +291,46 @@ class EdgeItem(QGraphicsPathItem):
             self.update()
         self.setToolTip(tooltip)
 
+    def set_route(self, points: list[QPointF], source_at: QPointF, target_at: QPointF) -> None:
+        """Bend points from the layout, valid while both cards stay where the layout put them."""
+        self.route = points
+        self._anchors = (source_at, target_at)
+        self.update_path()
+
+    def routed(self) -> bool:
+        if not self.route or self._anchors is None:
+            return False
+        source_at, target_at = self._anchors
+        return (self.source.pos() - source_at).manhattanLength() < 1 and (
+            self.target.pos() - target_at).manhattanLength() < 1
+
     def update_path(self) -> None:
         start = self.source.out_port.scenePos()
         end = self.target.in_port.scenePos()
         path = QPainterPath(start)
-        bend = max(30.0, abs(end.y() - start.y()) * 0.45)
-        path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
+        if self.routed():
+            # Bends happen only in the band between rows: an S-curve out to the lane, straight
+            # down the lane, an S-curve back in.
+            points = [start, *self.route, end]
+            for a, b in zip(points, points[1:], strict=False):
+                if abs(a.x() - b.x()) < 0.5:
+                    path.lineTo(b)
+                else:
+                    middle = (a.y() + b.y()) / 2
+                    path.cubicTo(QPointF(a.x(), middle), QPointF(b.x(), middle), b)
+        else:
+            bend = max(30.0, abs(end.y() - start.y()) * 0.45)
+            path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
         self.prepareGeometryChange()
         self.setPath(path)
+
+    def label_point(self) -> QPointF:
+        """Where the shape label sits: on the edge's own lane when routed, else its middle."""
+        if self.routed():
+            middle = (len(self.route) // 2 - 1) // 2  # the middle lane point: (top, bottom) per row
+            top, bottom = self.route[2 * middle], self.route[2 * middle + 1]
+            return QPointF(top.x(), (top.y() + bottom.y()) / 2)
+        return self.path().pointAtPercent(0.5)
 
     def boundingRect(self) -> QRectF:
         return super().boundingRect().adjusted(-60, -10, 60, 10)
@@ -297,11 +340,17 @@ class EdgeItem(QGraphicsPathItem):
         stroker.setWidth(10)
         return stroker.createStroke(self.path())
 
+    def itemChange(self, change, value):  # noqa: N802
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(0.5 if value else 0)
+        return super().itemChange(change, value)
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         colours = theme.colours()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = theme.ACCENT if self._hover else colours.edge
-        painter.setPen(QPen(colour, 2.0 if self._hover else 1.4))
+        selected = self.isSelected()
+        colour = theme.ACCENT if self._hover or selected else colours.edge
+        painter.setPen(QPen(colour, 2.6 if selected else (2.0 if self._hover else 1.4)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
         end = self.path().pointAtPercent(1.0)
@@ -310,14 +359,14 @@ class EdgeItem(QGraphicsPathItem):
         arrow.lineTo(end + QPointF(4.5, -8))
         arrow.closeSubpath()
         painter.fillPath(arrow, QBrush(colour))
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) > 0.4:
-            mid = self.path().pointAtPercent(0.5)
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) > LABEL_LOD:
+            mid = self.label_point()
             font = QFont(painter.font())
             font.setPointSizeF(7.5)
             painter.setFont(font)
             width = painter.fontMetrics().horizontalAdvance(self.label) + 10
             rect = QRectF(mid.x() - width / 2, mid.y() - 8, width, 16)
-            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setPen(QPen(colour, 1.0) if selected else Qt.PenStyle.NoPen)
             painter.setBrush(colours.canvas)
             painter.drawRoundedRect(rect, 7, 7)
             painter.setPen(colours.muted)

@@ -11,16 +11,21 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+)
 
 from cnnstudio.errors import StudioError
 from cnnstudio.graph import catalogue
 from cnnstudio.graph import commands as cmd
 from cnnstudio.graph.analysis import Analysis, analyze, human_bytes, human_count
 from cnnstudio.graph.catalogue import format_shape
-from cnnstudio.graph.layout import layered_layout
+from cnnstudio.graph.layout import Layout, sugiyama
 from cnnstudio.graph.model import Graph, GraphChange
 from cnnstudio.gui import theme
+from cnnstudio.gui.editor import groups
 from cnnstudio.gui.editor.gestures import Gesture, MoveGesture, NewLinkGesture
 from cnnstudio.gui.editor.items import (
     BLOCK_SIZE,
@@ -32,6 +37,7 @@ from cnnstudio.gui.editor.items import (
     NodeItem,
     Port,
 )
+from cnnstudio.gui.editor.menus import context_menu
 
 BLOCK_PREFIX = "block:"
 STRUCTURAL = {"add", "remove", "inputs", "group", "rename", "reset", "outputs"}
@@ -46,9 +52,12 @@ class EditorScene(QGraphicsScene):
         self.graph = graph
         self.push = push
         self.analysis: Analysis = analyze(graph)
+        self.last_valid: Analysis | None = self.analysis if self.analysis.valid else None
+        self.layout: Layout | None = None  # the last automatic layout of the visible cards
         self.collapsed: set[str] = set()
         self.cards: dict[str, CardItem] = {}
         self.edges: list[EdgeItem] = []
+        self._title_prefixes: dict[str, str] = {}
         self.gesture: Gesture | None = None
         self._structure_dirty = True
         self._analysis_dirty = False
@@ -113,13 +122,22 @@ class EditorScene(QGraphicsScene):
         return list(dict.fromkeys(self.representative(n) for n in self.graph.names))
 
     # ---- building -----------------------------------------------------------------------
-    def rebuild(self) -> None:
-        """Re-create cards and edges to match the graph (structure changed)."""
+    def rebuild(self, relayout: bool | None = None, analyse: bool = True) -> None:
+        """Re-create cards and edges to match the graph (structure changed).
+
+        A graph still showing its automatic layout is laid out again (new rows, routes of
+        long edges); a hand-arranged one keeps its places and is offered a new layout.
+        `relayout` True/False forces the choice; `analyse` False reuses the last analysis
+        (collapsing is a view change).
+        """
         self._structure_dirty = False
         self.collapsed = {g for g in self.collapsed if self.graph.members(g)}
         keys = self.visible_keys()
         wanted = set(keys)
+        was_automatic = self.at_layout()
+        old_pairs = {edge.pair for edge in self.edges}
         selected = {k for k, c in self.cards.items() if c.isSelected()}
+        selected_edges = {edge.pair for edge in self.edges if edge.isSelected()}
         for edge in self.edges:
             edge.detach()
             self.removeItem(edge)
@@ -128,6 +146,7 @@ class EditorScene(QGraphicsScene):
             if key not in wanted:
                 self.removeItem(self.cards.pop(key))
         unplaced = []
+        new_placed: list[str] = []
         for key in keys:
             card = self.cards.get(key)
             if card is None:
@@ -139,15 +158,46 @@ class EditorScene(QGraphicsScene):
                     unplaced.append(key)
                 else:
                     card.setPos(QPointF(*position))
+                    new_placed.append(key)
             card.setSelected(key in selected)
         for source, target in self.visible_edges():
             edge = EdgeItem(self.cards[source], self.cards[target])
             self.addItem(edge)
             self.edges.append(edge)
-        if unplaced:
-            self._place(unplaced)
+            edge.setSelected(edge.pair in selected_edges)
+        self._title_prefixes = self._group_prefixes()
+        placed = len(self.cards) - len(unplaced)
+        if relayout is None:
+            # A free layer dropped at a point stays there; anything else follows the layout.
+            linked = {key for edge in self.edges for key in edge.pair}
+            dropped = bool(old_pairs) and any(key not in linked for key in new_placed)
+            relayout = bool(unplaced and (placed == 0 or len(unplaced) > 3)) or (was_automatic and not dropped)
+        if relayout:
+            self.auto_layout(record=False)
+        else:
+            if unplaced:
+                self._place(unplaced)
+            self.layout = self.compute_layout()
+            self._apply_routes()
+            if old_pairs and set(old_pairs) != {edge.pair for edge in self.edges} and not self.at_layout():
+                self.problem.emit("The connections changed. Layout (Ctrl+L) arranges the graph again and "
+                                  "routes long edges beside the cards.")
         self.fit_scene_rect()
-        self.refresh_analysis()
+        if analyse:
+            self.refresh_analysis()
+        else:
+            self._show_analysis()
+
+    def at_layout(self) -> bool:
+        """True when every card sits where the last automatic layout put it."""
+        if self.layout is None or not self.cards:
+            return False
+        positions = self.layout.positions
+        for key, card in self.cards.items():
+            point = positions.get(key)
+            if point is not None and abs(card.x() - point[0]) + abs(card.y() - point[1]) > 1:
+                return False
+        return True
 
     def fit_scene_rect(self) -> None:
         """Keep the scrollable area around the cards (the default only ever grows)."""
@@ -187,13 +237,29 @@ class EditorScene(QGraphicsScene):
         for name in names:
             self.graph[name].position = point  # silent: the card is already there
 
+    def compute_layout(self) -> Layout:
+        keys = self.visible_keys()
+        sizes = {k: BLOCK_SIZE if k.startswith(BLOCK_PREFIX) else NODE_SIZE for k in keys}
+        return sugiyama(keys, self.visible_edges(), sizes)
+
     def layout_positions(self) -> dict[str, tuple[float, float]]:
-        sizes = {k: BLOCK_SIZE if k.startswith(BLOCK_PREFIX) else NODE_SIZE for k in self.visible_keys()}
-        return layered_layout(self.visible_keys(), self.visible_edges(), sizes)
+        return self.compute_layout().positions
+
+    def _apply_routes(self) -> None:
+        """Give each edge its lane from the layout (used while its cards stay in place)."""
+        if self.layout is None:
+            return
+        positions, routes = self.layout.positions, self.layout.routes
+        for edge in self.edges:
+            source, target = edge.pair
+            if source in positions and target in positions:
+                edge.set_route([QPointF(*p) for p in routes.get(edge.pair, [])],
+                               QPointF(*positions[source]), QPointF(*positions[target]))
 
     def auto_layout(self, record: bool = True) -> None:
         """Lay the visible cards out top to bottom; `record` makes it one undo step."""
-        positions = self.layout_positions()
+        self.layout = self.compute_layout()
+        positions = self.layout.positions
         if record:
             moves: dict[str, tuple[float, float] | None] = {}
             for key, point in positions.items():
@@ -204,12 +270,20 @@ class EditorScene(QGraphicsScene):
         for key, point in positions.items():
             self.cards[key].setPos(QPointF(*point))
             self._store(key, QPointF(*point))
+        self._apply_routes()
         self.fit_scene_rect()
 
     # ---- analysis -----------------------------------------------------------------------
     def refresh_analysis(self) -> None:
         self._analysis_dirty = False
         self.analysis = analyze(self.graph)
+        if self.analysis.valid:
+            self.last_valid = self.analysis  # totals stay truthful while the graph is broken
+        self._show_analysis()
+        self.analysed.emit(self.analysis)
+
+    def _show_analysis(self) -> None:
+        """Card texts and edge labels from the current analysis."""
         diagnostics: dict[str | None, list] = {}
         for diagnostic in self.analysis.diagnostics:
             diagnostics.setdefault(diagnostic.node, []).append(diagnostic)
@@ -220,7 +294,6 @@ class EditorScene(QGraphicsScene):
                 card.set_text(self._node_text(key, diagnostics.get(key, [])))
         for edge in self.edges:
             self._label_edge(edge)
-        self.analysed.emit(self.analysis)
 
     def _node_text(self, name: str, problems: list) -> CardText:
         node = self.graph[name]
@@ -234,14 +307,8 @@ class EditorScene(QGraphicsScene):
             footer = f"{format_shape(result.output_shape)}   ·   {human_count(result.param_count)} params"
         else:
             footer = "shape unknown"
-        title = name
-        if node.group:
-            # Inside an expanded block, "inception3a_5x5" reads better as "5x5".
-            stem = node.group.rsplit("/", 1)[-1] + "_"
-            if name.startswith(stem) and len(name) > len(stem):
-                title = "…" + name[len(stem):]
         return CardText(
-            title=title,
+            title=self.card_title(name),
             kind=layer.name,
             category=layer.category,
             summary=summary,
@@ -289,27 +356,47 @@ class EditorScene(QGraphicsScene):
         memory = human_bytes(None if elements is None else elements * 4)
         edge.set_label(format_shape(shape), f"{format_shape(shape)} — {memory} per image")
 
+    # ---- titles -----------------------------------------------------------------------------
+    def _group_prefixes(self) -> dict[str, str]:
+        return groups.title_prefixes(self.graph)
+
+    def card_title(self, name: str) -> str:
+        """A layer card's title: its name without its block's shared prefix (full name in the tooltip)."""
+        return groups.short_title(name, self.graph[name].group, self._title_prefixes)
+
     # ---- collapse / expand ----------------------------------------------------------------
-    def set_collapsed(self, groups: set[str], relayout: bool = True) -> None:
-        self.collapsed = {g for g in groups if self.graph.members(g)}
-        for key in [k for k in self.cards]:  # cards change kind, re-create them all
+    def set_collapsed(self, collapsed: set[str], relayout: bool = True) -> None:
+        self.collapsed = {g for g in collapsed if self.graph.members(g)}
+        for key in list(self.cards):  # cards change kind, re-create them all
             self.removeItem(self.cards.pop(key))
-        self.rebuild()
-        if relayout:
-            self.auto_layout(record=False)
+        self.rebuild(relayout=True if relayout else None, analyse=False)
 
     def collapse(self, group: str) -> None:
         self.set_collapsed(self.collapsed | {group})
 
     def expand(self, group: str) -> None:
-        inner = {g for g in self.collapsed if g != group and not g.startswith(group + "/")}
         # Expanding a stage shows its blocks collapsed, so a big network opens level by level.
-        children = {g for g in self.graph.groups() if g.startswith(group + "/") and g.count("/") == group.count("/") + 1}
-        self.set_collapsed(inner | children)
+        self.set_collapsed(groups.expanded(self.collapsed, group, self.graph.groups()))
 
     def collapse_level(self, depth: int) -> None:
         """Collapse every group at path depth `depth` (1 = stages) — the zoo/import default."""
         self.set_collapsed({g for g in self.graph.groups() if g.count("/") == depth - 1})
+
+    def collapse_around(self, keys: list[str]) -> str | None:
+        """Close the block around a selection: a layer's own block, or a block's parent (a stage)."""
+        group = groups.enclosing_to_collapse(self.graph, keys, BLOCK_PREFIX)
+        if group is not None:
+            self.set_collapsed(self.collapsed | {group})
+            self.cards[BLOCK_PREFIX + group].setSelected(True)
+        return group
+
+    def reveal(self, names: list[str]) -> None:
+        """Show these layers as their own cards (opening only the blocks around them) and select them."""
+        names = [n for n in names if n in self.graph]
+        wanted = groups.revealing(self.collapsed, {self.graph[n].group for n in names}, self.graph.groups())
+        if wanted != self.collapsed:
+            self.set_collapsed(wanted)
+        self.select(names)
 
     # ---- selection ------------------------------------------------------------------------
     def selected_keys(self) -> list[str]:
@@ -332,6 +419,44 @@ class EditorScene(QGraphicsScene):
         self.blockSignals(False)
         for key in keys:
             self.cards[key].setSelected(True)
+
+    # ---- edges -----------------------------------------------------------------------------
+    def selected_edges(self) -> list[EdgeItem]:
+        return [edge for edge in self.edges if edge.isSelected()]
+
+    def links_behind(self, pair: tuple[str, str]) -> list[tuple[str, str]]:
+        """The graph's (source, target) links an edge stands for (several when it joins blocks)."""
+        source_key, target_key = pair
+        return [(source, node.name) for node in self.graph if self.representative(node.name) == target_key
+                for source in node.inputs if source in self.graph and self.representative(source) == source_key]
+
+    def delete_command(self, names: list[str], edges: list[EdgeItem]) -> cmd.Command | None:
+        """One undo step removing the selected layers (bridging chains) and the selected links."""
+        removed = set(names)
+        cut: dict[str, set[str]] = {}
+        for edge in edges:
+            for source, target in self.links_behind(edge.pair):
+                if source not in removed and target not in removed:
+                    cut.setdefault(target, set()).add(source)
+        commands: list[cmd.Command] = []
+        for target, sources in cut.items():
+            if len(sources) == 1:
+                commands.append(cmd.disconnect(self.graph, next(iter(sources)), target))
+            else:
+                commands.append(cmd.SetInputs(target, [s for s in self.graph[target].inputs if s not in sources]))
+        if names:
+            commands.append(cmd.RemoveNodes(names, bridge=True))
+        if len(commands) <= 1:
+            return commands[0] if commands else None
+        links = sum(len(s) for s in cut.values())
+        parts = ([f"{len(names)} layer{'s' if len(names) != 1 else ''}"] if names else []) + (
+            [f"{links} connection{'s' if links != 1 else ''}"] if links else [])
+        return cmd.Macro("Delete " + " and ".join(parts), commands)
+
+    def delete_selection(self) -> bool:
+        """Delete the selected cards and edges; False when nothing was selected."""
+        command = self.delete_command(self.selected_names(), self.selected_edges())
+        return command is not None and self.run(lambda: command)
 
     # ---- gestures -------------------------------------------------------------------------
     def card_at(self, point: QPointF) -> CardItem | None:
@@ -369,6 +494,16 @@ class EditorScene(QGraphicsScene):
         super().mouseReleaseEvent(event)
         if gesture is not None:
             gesture.finish(event.scenePos())
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:  # noqa: N802
+        view = self.views()[0] if self.views() else None
+        item = self.itemAt(event.scenePos(), view.transform()) if view is not None else None
+        menu = context_menu(self, item)
+        if menu is None:
+            super().contextMenuEvent(event)
+            return
+        menu.exec(event.screenPos())
+        event.accept()
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         card = self.card_at(event.scenePos())

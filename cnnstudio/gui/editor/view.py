@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsView
 from cnnstudio.gui.editor.palette import BLOCK_MIME, LAYER_MIME
 
 MIN_SCALE, MAX_SCALE = 0.05, 3.0
+FIT_MIN_SCALE = 0.5  # Fit stops here: card text (drawn from items.TEXT_LOD) stays readable
 
 
 class EditorView(QGraphicsView):
@@ -38,13 +39,22 @@ class EditorView(QGraphicsView):
         self.zoom(1.0015 ** event.angleDelta().y())
 
     def fit(self) -> None:
+        """Everything in view, but never so small that cards lose their text: a tall graph
+        fits its width (at least FIT_MIN_SCALE) and shows its top, the rest a scroll away."""
         rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
         if rect.isEmpty():
             return
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.0:  # a small graph is shown at 100 %, not blown up
+        scale = self.transform().m11()
+        if scale > 1.0:  # a small graph is shown at 100 %, not blown up
             self.resetTransform()
             self.centerOn(rect.center())
+        elif scale < FIT_MIN_SCALE:
+            width_scale = min(1.0, max(FIT_MIN_SCALE, self.viewport().width() / rect.width()))
+            self.resetTransform()
+            self.scale(width_scale, width_scale)
+            visible = self.mapToScene(self.viewport().rect()).boundingRect()
+            self.centerOn(rect.center().x(), rect.top() + visible.height() / 2)
         self.resetCachedContent()
 
     def show_start(self, readable: float = 0.8) -> None:
