@@ -29,6 +29,7 @@ COMMANDS = (
     "export",
     "predict",
     "finetune",
+    "sweep",
 )
 
 
