@@ -29,6 +29,9 @@ COMMANDS = (
     "export",
     "predict",
     "finetune",
+    "inspect",
+    "saliency",
+    "embed",
     "sweep",
 )
 
@@ -54,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that load TensorFlow in this process: its C++ start-up lines (absl, oneDNN, CUDA
 # probing) would bury the command's own output, so they go to a log file instead.
-TENSORFLOW_COMMANDS = {"import-keras", "export", "predict", "finetune"}
+TENSORFLOW_COMMANDS = {"import-keras", "export", "predict", "finetune", "inspect", "saliency", "embed"}
 
 
 def _quiet_native_stderr() -> None:
