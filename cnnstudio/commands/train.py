@@ -94,8 +94,11 @@ def check_overrides(project, items: list[str]) -> dict[str, object]:
                 value = json.loads(text)
             except ValueError:
                 value = {"name": text}
+        if specs[name].optional and text == "":
+            value = None  # KEY= clears an optional setting (its default)
         try:
             out[key] = specs[name].check(value, "--set")
-        except ParameterError as exc:
-            raise StudioError(str(exc)) from None
+        except ParameterError:
+            raise StudioError(f"--set {key}={text}: {specs[name].title} must be {schema.allowed(specs[name])}. "
+                              f"Received: {text!r}") from None
     return out

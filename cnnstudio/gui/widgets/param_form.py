@@ -396,9 +396,10 @@ def invalid_settings(root: QWidget) -> list[str]:
     return lines
 
 
-def refusal(root: QWidget, action: str) -> str:
-    """'' when every form is valid, else one message naming the fields that stop `action`."""
-    lines = invalid_settings(root)
+def refusal(widget: QWidget, action: str) -> str:
+    """'' when every form of `widget`'s window is valid, else one message naming the fields that
+    stop `action`. The whole window: Start in Training uses the Data tab's split settings too."""
+    lines = invalid_settings(widget.window())
     if not lines:
         return ""
     more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
