@@ -15,7 +15,7 @@ from cnnstudio.errors import ExportError
 from cnnstudio.export import verify as checks
 from cnnstudio.export.inference import inference_model, input_spec
 from cnnstudio.export.sources import ModelSource, load_source
-from cnnstudio.fileio import write_json_atomic, write_text_atomic
+from cnnstudio.fileio import save_keras_atomic, write_json_atomic, write_text_atomic
 
 FORMATS = ("savedmodel", "keras", "tflite", "onnx", "python")
 UNTRAINED_FORMATS = ("keras", "python")
@@ -109,7 +109,7 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
     samples = checks.make_samples(shape, dtype, resize, source.dataset_folder)
     if fmt == "keras":
         say(f"writing {out}")
-        _save_keras(source.model, out)
+        save_keras_atomic(source.model, out)
         write_json_atomic(_sidecar(out, "model_card.json"), card)
         report.artefacts += [str(out), str(_sidecar(out, "model_card.json"))]
         say("verifying in a fresh process")
@@ -153,19 +153,6 @@ def _write_labels_and_card(out: Path, source: ModelSource, card: dict[str, Any],
     write_text_atomic(labels, "".join(name + "\n" for name in source.class_names))
     write_json_atomic(_sidecar(out, "model_card.json"), card)
     report.artefacts += [str(out), str(labels), str(_sidecar(out, "model_card.json"))]
-
-
-def _save_keras(model: Any, out: Path) -> None:
-    import os
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.stem}.{os.getpid()}.tmp.keras")
-    try:
-        model.save(temporary)
-        os.replace(temporary, out)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
 
 
 def _export_savedmodel(serving, source, shape, resize, out, card, samples, report, say) -> None:

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-# Layers a classifier may end with after the layer that decides softmax vs logits.
-_PASS_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "Flatten", "Reshape",
-                 "GaussianNoise", "GaussianDropout", "AlphaDropout")
+# Keras-only noise layers (no catalogue entry) that, like the catalogue's pass-throughs, a
+# classifier may end with after the layer that decides softmax vs logits.
+_NOISE_LAYERS = ("SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout")
+
+
+def _passes_scores_through(class_name: str) -> bool:
+    from cnnstudio.graph import catalogue
+
+    return class_name in _NOISE_LAYERS or any(
+        class_name in layer_type.keras_classes
+        for layer_type in catalogue.layer_types().values()
+        if layer_type.keeps_class_scores
+    )
 
 
 def is_augmentation(layer: Any) -> bool:
@@ -99,7 +109,7 @@ def _last_deciding_layer(model: Any) -> Any:
         name = type(layer).__name__
         if isinstance(layer, keras.Model):
             return _last_deciding_layer(layer)
-        if name in _PASS_THROUGH or name == "InputLayer":
+        if _passes_scores_through(name) or name == "InputLayer":
             continue
         if name == "Activation" and _activation_name(layer) == "linear":
             continue  # the float32 "output" cast the engine appends

@@ -71,11 +71,9 @@ def _render(value: Any) -> str:
 
 def _call_text(call: catalogue.KerasCall, layer_name: str, trainable: bool,
                variable: str, value: str) -> str:
-    import keras
+    from cnnstudio.modeling.builder import layer_class
 
-    from cnnstudio.modeling.custom_layers import CUSTOM_OBJECTS
-
-    cls = CUSTOM_OBJECTS[call.class_name] if call.custom else getattr(keras.layers, call.class_name)
+    cls = layer_class(call)
     args = [f"{key}={_render(value)}" for key, value in call.kwargs.items()
             if key in ALWAYS_SHOWN or not _is_default(cls, key, value)]
     args.append(f"name={layer_name!r}")

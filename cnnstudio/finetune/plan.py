@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.errors import ExportError, StudioError, TrainingError
-from cnnstudio.finetune.initial import save_initial, weights_by_layer
+from cnnstudio.finetune.start import Start, head_layer  # noqa: F401  (head_layer: part of this API)
 from cnnstudio.graph.analysis import analyze
 from cnnstudio.graph.model import Graph
 from cnnstudio.project import Project, save_project
-from cnnstudio.training.assembly import classifier_node
+from cnnstudio.training.initial_weights import save_initial, weights_by_layer
 
 
 @dataclass
@@ -45,26 +45,6 @@ class Phase:
     epochs: int
     frozen: list[str] = field(default_factory=list)
     multipliers: dict[str, float] = field(default_factory=dict)  # layer -> learning-rate factor
-
-
-@dataclass
-class Start:
-    """What a fine-tuning starts from: a project (architecture + settings) and weights by layer."""
-
-    project: Project
-    weights: dict[str, list[Any]]
-    description: str
-
-
-def head_layer(graph: Graph) -> str:
-    """The classifier: the last Dense before the output (through dropout/activation/flatten)."""
-    if len(graph.outputs) != 1:
-        raise TrainingError(f"Fine-tuning needs a model with one output; this one has {len(graph.outputs)}.")
-    name = classifier_node(graph)
-    if graph[name].type != "Dense":
-        raise TrainingError(f"Fine-tuning replaces the classifier, a Dense layer; the model ends in "
-                            f"{graph[name].type} {name!r}.")
-    return name
 
 
 def frozen_nodes(graph: Graph, freeze: str | None) -> list[str]:
@@ -175,7 +155,7 @@ def run_phases(phases: list[Phase], log=None) -> list[dict[str, Any]]:
 
 
 def finetune(source: str | Path, options: Options, log=None) -> list[dict[str, Any]]:
-    from cnnstudio.finetune.sources import resolve_start
+    from cnnstudio.finetune.sources import resolve_start  # loads Keras: only when running
 
     try:
         start = resolve_start(source, options)

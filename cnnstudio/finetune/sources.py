@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.errors import StudioError, TrainingError
-from cnnstudio.finetune.initial import architecture_of, weights_by_layer
+from cnnstudio.finetune.start import Start, head_layer
 from cnnstudio.project import Project
+from cnnstudio.training.initial_weights import architecture_of, weights_by_layer
 
 APPLICATION_PREFIX = "keras.applications."
 # How each keras.applications family expects its pixels (its preprocess_input mode).
@@ -148,8 +149,6 @@ def from_application(name: str, weights: Path | None, size: int | None):
 
 
 def _ends_in_dense(graph) -> bool:
-    from cnnstudio.finetune.plan import head_layer
-
     try:
         head_layer(graph)
     except TrainingError:
@@ -166,8 +165,6 @@ def _add_classifier(graph) -> None:
 
 
 def resolve_start(source: str | Path, options):
-    from cnnstudio.finetune.plan import Start
-
     text = str(source)
     if text.startswith(APPLICATION_PREFIX):
         project, weights, description = from_application(text[len(APPLICATION_PREFIX):], options.weights,

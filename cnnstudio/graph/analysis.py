@@ -12,9 +12,16 @@ from typing import Any
 
 from cnnstudio.errors import ParameterError
 from cnnstudio.graph import catalogue
-from cnnstudio.graph.catalogue import Shape, ShapeProblem, format_shape, product, uneven_stride
+from cnnstudio.graph.layer_type import (
+    Shape,
+    ShapeProblem,
+    dropped_image_rows,
+    format_shape,
+    padding_per_axis,
+    product,
+)
 from cnnstudio.graph.model import Graph, topological_order
-from cnnstudio.graph.params import pair
+from cnnstudio.optimizer_table import optimizer_kind
 
 BYTES_PER_VALUE = 4  # float32
 
@@ -276,27 +283,27 @@ def _receptive_field(result: NodeAnalysis, layer, params, upstream: list[NodeAna
 
 
 def _stride_warning(result: NodeAnalysis, layer, params, diagnostics, label: str) -> None:
-    if layer.geometry is None or "strides" not in params or len(result.input_shapes[0]) != 3:
+    """Warn when Keras's floor of (W − F + 2P)/S leaves image rows out (not only padding)."""
+    if layer.geometry is None or len(result.input_shapes[0]) != 3:
+        return
+    geometry = layer.geometry(params)
+    if geometry.is_global or geometry.stride == (1, 1):
         return
     h, w, _ = result.input_shapes[0]
-    kh, kw = pair(params.get("kernel_size", params.get("pool_size", 1)))
-    sh, sw = pair(params["strides"])
-    dh, dw = pair(params.get("dilation_rate", 1))
-    padding = params.get("padding", "valid")
-    ph, pw = (padding, padding) if isinstance(padding, str) else pair(padding)
-    if uneven_stride(h, kh, sh, ph, dh) or uneven_stride(w, kw, sw, pw, dw):
+    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+    ph, pw = padding_per_axis(params.get("padding", "valid"))
+    lost = max(dropped_image_rows(h, kh, sh, ph, dh), dropped_image_rows(w, kw, sw, pw, dw))
+    if lost:
         p_text = 0 if ph == "valid" else ph
         diagnostics.append(
             Diagnostic(
                 result.name,
                 "warning",
                 f"{label}: (W − F + 2P)/S = ({format_shape((h, w))} − {kh} + 2·{p_text})/{sh} is not a "
-                "whole number, so Keras drops the last rows/columns. Adjust F, S or P to make it divide.",
+                f"whole number, so Keras drops the last {lost} image row(s)/column(s). Adjust F, S or P "
+                "to make it divide.",
             )
         )
-
-
-OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "sgd_nesterov": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
 
 
 def training_memory(analysis: Analysis, batch_size: int, optimizer: str = "adam") -> dict[str, int | None]:
@@ -307,7 +314,8 @@ def training_memory(analysis: Analysis, batch_size: int, optimizer: str = "adam"
     """
     weights = analysis.total_params * BYTES_PER_VALUE
     gradients = analysis.trainable_params * BYTES_PER_VALUE
-    slots = OPTIMIZER_SLOTS.get(optimizer, 2) * analysis.trainable_params * BYTES_PER_VALUE
+    kind = optimizer_kind(optimizer)
+    slots = (2 if kind is None else kind.slots) * analysis.trainable_params * BYTES_PER_VALUE
     per_image = analysis.activation_bytes
     activations = None if per_image is None else per_image * batch_size * 2
     total = None if activations is None else weights + gradients + slots + activations

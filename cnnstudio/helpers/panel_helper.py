@@ -1,4 +1,4 @@
-"""The panels' TensorFlow helper: ``python -m cnnstudio.gui.panels.helper_main``.
+"""The panels' TensorFlow helper: ``python -m cnnstudio.helpers.panel_helper``.
 
 A long-lived child process so the window never imports TensorFlow. It reads one JSON
 request per line on stdin and answers one JSON line on stdout (TensorFlow's noise goes to
@@ -9,7 +9,8 @@ stderr). Requests:
 - {"id", "op": "predict", "model": run dir/.keras/SavedModel, "checkpoint", "images": [paths],
   "top_k", "gradcam": bool, "out": file.npz} -> top-k per image; Grad-CAM overlays in the npz
 Answers: {"id", "ok": true, ...} or {"id", "ok": false, "error": message}.
-No Qt here.
+No Qt here. The Qt side is cnnstudio/gui/panels/helper.py; docs/helper-protocol.md
+describes the protocol for other clients.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from cnnstudio.graph.model import Graph
 from cnnstudio.modeling.custom_layers import CUSTOM_OBJECTS
 
 
-def _layer_class(call: catalogue.KerasCall):
+def layer_class(call: catalogue.KerasCall):
+    """The Keras layer class a catalogue KerasCall names (cnnstudio's own for custom calls)."""
     if call.custom:
         return CUSTOM_OBJECTS[call.class_name]
     return getattr(keras.layers, call.class_name)
@@ -42,7 +43,7 @@ def build_model(graph: Graph, defaults: dict[str, Any] | None = None, name: str 
         inputs = [tensors[s] for s in node.inputs]
         value: Any = inputs if layer_type.max_inputs != 1 else inputs[0]
         for call in calls:
-            layer = _layer_class(call)(name=node_name + call.suffix, **call.kwargs)
+            layer = layer_class(call)(name=node_name + call.suffix, **call.kwargs)
             if not node.trainable:
                 layer.trainable = False
             value = layer(value)

@@ -21,13 +21,12 @@ import keras
 import numpy as np
 
 from cnnstudio.errors import StudioError, UnsupportedLayerError
+from cnnstudio.fileio import write_atomic_with
 from cnnstudio.graph import catalogue
 from cnnstudio.graph.analysis import analyze
 from cnnstudio.graph.model import Graph, Node
 from cnnstudio.graph.params import padding4
 from cnnstudio.modeling.custom_layers import CUSTOM_OBJECTS
-
-PADDED_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPool2D", "AvgPool2D", "L2Pool2D")
 
 
 @dataclass
@@ -187,6 +186,11 @@ class _Importer:
         return None
 
 
+def _takes_padding(type_name: str) -> bool:
+    """Types with a padding P (a "padding"-kind parameter): their explicit P was a ZeroPadding2D."""
+    return any(spec.kind == "padding" for spec in catalogue.get(type_name).params)
+
+
 def _fold_padding(graph: Graph) -> None:
     consumers = graph.consumers()
     outputs = set(graph.declared_outputs)
@@ -195,7 +199,7 @@ def _fold_padding(graph: Graph) -> None:
             continue
         (top, bottom), (left, right) = padding4(node.params.get("padding", 1))
         target = graph[consumers[node.name][0]]
-        if top != bottom or left != right or target.type not in PADDED_TYPES:
+        if top != bottom or left != right or not _takes_padding(target.type):
             continue
         if target.params.get("padding", "valid") != "valid" or len(target.inputs) != 1:
             continue
@@ -282,19 +286,9 @@ def weights_path_for(project_path: str | Path) -> Path:
 
 def save_weights(weights: dict[str, list[np.ndarray]], path: str | Path) -> Path:
     """One .npz with arrays named "<node>/<index>"; written atomically."""
-    import os
-    import tempfile
-
     path = Path(path)
     arrays = {f"{node}/{i}": value for node, values in weights.items() for i, value in enumerate(values)}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    os.close(handle)
-    try:
-        np.savez(temporary, **arrays)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomic_with(path, lambda temporary: np.savez(temporary, **arrays), suffix=".npz")
     return path
 
 

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnstudio.errors import GraphError
+from cnnstudio.graph import catalogue
 from cnnstudio.graph.analysis import analyze
 from cnnstudio.graph.model import Graph
 
-# Layers between the classifier and the output that keep its meaning (Identity: imports).
-_PASS_THROUGH = {"Activation", "Dropout", "SpatialDropout", "Flatten", "Reshape", "Identity"}
+
+def _keeps_class_scores(node_type: str) -> bool:
+    """A layer between the classifier and the output that keeps its meaning (the catalogue's flag)."""
+    return catalogue.get(node_type).keeps_class_scores
 
 
 @dataclass
@@ -27,7 +30,8 @@ def classifier_node(graph: Graph) -> str:
     if len(outputs) != 1:
         raise GraphError(f"The architecture has {len(outputs)} outputs; a classifier needs exactly one.")
     name = outputs[0]
-    while graph[name].type in _PASS_THROUGH and graph[name].inputs:
+    # An Activation after the classifier (softmax) changes the scores' scale, not whose they are.
+    while (graph[name].type == "Activation" or _keeps_class_scores(graph[name].type)) and graph[name].inputs:
         name = graph[name].inputs[0]
     return name
 
@@ -63,7 +67,7 @@ def ends_with_softmax(graph: Graph) -> bool:
             return node.params.get("function") == "softmax"
         if node.type == "Dense":
             return node.params.get("activation") == "softmax"
-        if node.type in _PASS_THROUGH and node.inputs:
+        if _keeps_class_scores(node.type) and node.inputs:
             name = node.inputs[0]
             continue
         return False

@@ -13,7 +13,7 @@ Pure Python. Fields:
   before epochs, batch_size and overrides, so those win over it (optional)
 - data_source: "module:function" returning an ArrayData for the project, instead of reading
   the image folder (tests, benchmarks, programmatic data) (optional)
-- initial_weights: .npz of weights by layer name (cnnstudio.finetune.initial) loaded after the
+- initial_weights: .npz of weights by layer name (cnnstudio.training.initial_weights) loaded after the
   model is built; fine-tuning runs start from it (optional)
 - max_steps: dry run / lr_find length; stop_after_steps: testing aid that stops
   gracefully after N train steps (optional)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.errors import TrainingError
+from cnnstudio.optimizer_table import OPTIMIZERS
 
 
 def build_optimizer(training: dict[str, Any]):
@@ -16,31 +17,21 @@ def build_optimizer(training: dict[str, Any]):
     import keras
 
     name = training["optimizer"]
-    rate = float(training["learning_rate"])
-    common: dict[str, Any] = {"learning_rate": rate}
+    kind = OPTIMIZERS.get(name)
+    if kind is None:
+        raise TrainingError(f"training.optimizer {name!r} is unknown; choose {', '.join(OPTIMIZERS)}.")
+    keywords: dict[str, Any] = {"learning_rate": float(training["learning_rate"]), **kind.keywords}
     if training.get("gradient_clip"):
-        common["global_clipnorm"] = float(training["gradient_clip"])
+        keywords["global_clipnorm"] = float(training["gradient_clip"])
     decay = float(training.get("weight_decay") or 0.0)
-    momentum = float(training.get("momentum", 0.9))
-    if name == "adamw":
-        # The user's value, even 0: a silent Keras default (0.004) would be a setting they never chose.
-        optimizer = keras.optimizers.AdamW(weight_decay=decay, **common)
-    else:
-        if decay:
-            common["weight_decay"] = decay  # decoupled, as in AdamW
-        if name == "sgd":
-            optimizer = keras.optimizers.SGD(**common)
-        elif name == "sgd_momentum":
-            optimizer = keras.optimizers.SGD(momentum=momentum, **common)
-        elif name == "sgd_nesterov":
-            optimizer = keras.optimizers.SGD(momentum=momentum, nesterov=True, **common)
-        elif name == "adam":
-            optimizer = keras.optimizers.Adam(**common)
-        elif name == "rmsprop":
-            optimizer = keras.optimizers.RMSprop(momentum=momentum if momentum < 1 else 0.0, **common)
-        else:
-            raise TrainingError(f"training.optimizer {name!r} is unknown; choose sgd, sgd_momentum, "
-                                "sgd_nesterov, adam, adamw or rmsprop.")
+    if decay or kind.keras_class == "AdamW":
+        # AdamW gets the user's value, even 0: a silent Keras default (0.004) would be a
+        # setting they never chose. The others decay decoupled, as AdamW does.
+        keywords["weight_decay"] = decay
+    if kind.uses_momentum:
+        momentum = float(training.get("momentum", 0.9))
+        keywords["momentum"] = momentum if momentum < 1 else 0.0
+    optimizer = getattr(keras.optimizers, kind.keras_class)(**keywords)
     if training.get("mixed_precision"):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

@@ -152,7 +152,7 @@ def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int
                       stop)
     trainer.build()
     if job.initial_weights:  # fine-tuning: start from saved weights (a resume's checkpoint overrides them)
-        from cnnstudio.finetune.initial import apply_initial_weights
+        from cnnstudio.training.initial_weights import apply_initial_weights
 
         apply_initial_weights(trainer.model, trainer.optimizer, job.initial_weights)
     checkpoint = ckpt.load_checkpoint(rundir.checkpoints) if job.mode == "resume" else None

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnstudio.errors import StudioError
+from cnnstudio.graph import analyze
 from cnnstudio.project import FORMAT_VERSION, Project, load_project, save_project
 from cnnstudio.project.file import MIGRATIONS
 from tests.graph.test_analysis import lenet
@@ -49,6 +51,28 @@ def test_version_1_files_are_migrated(tmp_path):
     assert len(project.graph) == len(lenet())
     assert project.exclusions == [] and project.relabels == {}
     assert set(MIGRATIONS) == set(range(1, FORMAT_VERSION))
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_version_1_file_loads_forever(tmp_path):
+    """lenet-v1.cnnproj is a format-1 document as the first commit's code wrote it (the graph
+    under "graph", no curation fields): it must keep loading, with its settings, in every version."""
+    original = FIXTURES / "lenet-v1.cnnproj"
+    assert json.loads(original.read_text(encoding="utf-8"))["format_version"] == 1
+    project = load_project(original)
+    assert project.name == "LeNet-5 digits"
+    assert [node.name for node in project.graph] == ["input", "c1", "s2", "c3", "s4", "flatten", "f5", "f6", "output"]
+    assert analyze(project.graph).total_params == 61706  # LeNet-5 on 32×32×1, as the v1 code counted
+    assert project.training["optimizer"] == "sgd_momentum" and project.training["epochs"] == 12
+    assert project.training["learning_rate"] == 0.01 and project.training["batch_size"] == 64
+    assert project.augmentation["rotation"] == 10.0
+    assert project.dataset["validation_fraction"] == 0.2
+    assert project.exclusions == [] and project.relabels == {}
+    resaved = load_project(save_project(project, tmp_path / "now.cnnproj"))
+    assert resaved.to_dict() == project.to_dict()
+    assert json.loads((tmp_path / "now.cnnproj").read_text())["format_version"] == FORMAT_VERSION
 
 
 @pytest.mark.parametrize(
@@ -96,9 +120,13 @@ def test_fuzz_random_json_raises_only_studio_errors(tmp_path_factory, value):
     path = tmp_path_factory.mktemp("fuzz") / "f.cnnproj"
     path.write_text(json.dumps(value))
     try:
-        load_project(path)
-    except StudioError:
-        pass
+        project = load_project(path)
+    except StudioError as exc:
+        assert str(path) in str(exc)  # every refusal names the file
+        return
+    # Loading succeeds only for a real project document, and what loads saves and loads again.
+    assert isinstance(value, dict) and ("architecture" in value or "graph" in value)
+    assert load_project(save_project(project, path)).to_dict() == project.to_dict()
 
 
 VALID = Project(lenet()).to_dict()
@@ -117,11 +145,11 @@ def test_fuzz_mutated_projects_raise_only_studio_errors(tmp_path_factory, key, v
     path.write_text(json.dumps(data))
     try:
         project = load_project(path)
-    except StudioError:
+    except StudioError as exc:
+        assert str(path) in str(exc)  # every refusal names the file
         return
-    from cnnstudio.graph import analyze
-
     analyze(project.graph)  # a loaded project never makes the analysis raise
+    assert load_project(save_project(project, path)).to_dict() == project.to_dict()
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cnnstudio.graph.initializers import keras_initializer, keras_regularizer
-from cnnstudio.graph.params import ParamSpec
+from cnnstudio.graph.layer_type import KerasCall
+from cnnstudio.graph.params import ParamSpec, pair
 
 ACTIVATIONS = (
     "linear",
@@ -155,3 +157,86 @@ def activation_from_keras(value: Any) -> str:
 
 def keras_activation(name: str) -> str:
     return {"hard_swish": "hard_silu"}.get(name, name)
+
+
+def explicit_padding(padding: Any) -> tuple[list[KerasCall], str]:
+    """Keras calls before a layer with padding P, and the padding that layer then takes.
+
+    Keras layers only know 'valid' and 'same': an explicit P becomes a ZeroPadding2D
+    (node name + "_pad") before a 'valid' layer. The importer folds it back (see
+    modeling/importer.py), for every type with a "padding"-kind parameter.
+    """
+    if isinstance(padding, str):
+        return [], padding
+    ph, pw = pair(padding)
+    if ph == 0 and pw == 0:
+        return [], "valid"
+    return [KerasCall("ZeroPadding2D", {"padding": (ph, pw)}, suffix="_pad")], "valid"
+
+
+_WEIGHT_KINDS = ("initializer", "regularizer")
+
+
+def same_name_kwargs(params: dict, specs: Iterable[ParamSpec]) -> dict[str, Any]:
+    """Keras keywords for the parameters named like Keras's own: sizes as (h, w) pairs,
+    activations by their Keras name. Weight initializers/regularizers: see weight_kwargs."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        if spec.kind in _WEIGHT_KINDS:
+            continue
+        value = params[spec.name]
+        if spec.kind == "size":
+            value = pair(value)
+        elif spec.name == "activation":
+            value = keras_activation(value)
+        out[spec.name] = value
+    return out
+
+
+def same_name_params(config: dict, specs: Iterable[ParamSpec]) -> dict[str, Any]:
+    """The reverse of same_name_kwargs: parameters from a Keras layer config (importer)."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        if spec.kind in _WEIGHT_KINDS:
+            continue
+        value = config.get(spec.name, spec.default)
+        if spec.kind == "size" and isinstance(value, (list, tuple)):
+            value = list(value)
+        elif spec.name == "activation":
+            value = activation_from_keras(value)
+        out[spec.name] = value
+    return out
+
+
+def keras_mapping(
+    class_name: str,
+    specs: tuple[ParamSpec, ...],
+    weights: tuple[str, ...] = (),
+    bias: bool = True,
+    custom: bool = False,
+) -> tuple[Callable[[dict], list[KerasCall]], Callable[[str, dict], dict]]:
+    """(to Keras, from Keras) for a layer whose parameters all carry Keras's keyword names.
+
+    `weights` names the weight tensors ("kernel", "depthwise", ...) whose initializer and
+    regularizer fields map through weight_kwargs; a "padding"-kind P becomes a ZeroPadding2D
+    before a 'valid' layer (explicit_padding).
+    """
+    padded = any(spec.kind == "padding" for spec in specs)
+    weighted = bool(weights)
+
+    def to_keras(params: dict) -> list[KerasCall]:
+        kwargs = same_name_kwargs(params, specs)
+        pre: list[KerasCall] = []
+        if padded:
+            pre, kwargs["padding"] = explicit_padding(params["padding"])
+        if weighted:
+            kwargs.update(weight_kwargs(params, weights, bias))
+        return [*pre, KerasCall(class_name, kwargs, custom=custom)]
+
+    def from_keras(keras_class: str, config: dict) -> dict:
+        params = same_name_params(config, specs)
+        if weighted:
+            params.update(weights_from_keras(config, weights, bias))
+        return params
+
+    return to_keras, from_keras

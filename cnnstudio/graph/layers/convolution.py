@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import (
+from cnnstudio.graph.layer_type import (
     Geometry,
-    KerasCall,
     LayerType,
+    LayerTypes,
     ShapeProblem,
     need_rank,
-    register,
+    padding_per_axis,
     spatial_out,
 )
 from cnnstudio.graph.layers.common import (
-    activation_from_keras,
     activation_spec,
-    keras_activation,
+    keras_mapping,
     use_bias_spec,
-    weight_kwargs,
     weight_specs,
-    weights_from_keras,
 )
 from cnnstudio.graph.params import ParamSpec, pair
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 FILTER_SIZE = ParamSpec(
     "kernel_size",
@@ -66,8 +66,7 @@ def _spatial(inputs, params, kernel_key="kernel_size"):
     fh, fw = pair(params[kernel_key])
     sh, sw = pair(params["strides"])
     dh, dw = pair(params.get("dilation_rate", 1))
-    padding = params["padding"]
-    ph, pw = (padding, padding) if isinstance(padding, str) else pair(padding)
+    ph, pw = padding_per_axis(params["padding"])
     out_h = spatial_out(h, fh, sh, ph, dh)
     out_w = spatial_out(w, fw, sw, pw, dw)
     if (out_h is not None and out_h <= 0) or (out_w is not None and out_w <= 0):
@@ -81,20 +80,10 @@ def _spatial(inputs, params, kernel_key="kernel_size"):
 
 def _geometry(params) -> Geometry:
     return Geometry(
-        kernel=pair(params.get("kernel_size", params.get("pool_size", 1))),
+        kernel=pair(params["kernel_size"]),
         stride=pair(params["strides"]),
         dilation=pair(params.get("dilation_rate", 1)),
     )
-
-
-def _explicit_padding(name_padding) -> tuple[list, str]:
-    """Explicit P becomes a ZeroPadding2D before a 'valid' layer."""
-    if isinstance(name_padding, str):
-        return [], name_padding
-    ph, pw = pair(name_padding)
-    if ph == 0 and pw == 0:
-        return [], "valid"
-    return [KerasCall("ZeroPadding2D", {"padding": (ph, pw)}, suffix="_pad")], "valid"
 
 
 def _summary(params, filters_key: str | None = "filters") -> str:
@@ -106,7 +95,14 @@ def _summary(params, filters_key: str | None = "filters") -> str:
     pad = (
         padding
         if isinstance(padding, str)
-        else ("P" + ("×".join(map(str, pair(padding))) if pair(padding)[0] != pair(padding)[1] else str(pair(padding)[0])))
+        else (
+            "P"
+            + (
+                "×".join(map(str, pair(padding)))
+                if pair(padding)[0] != pair(padding)[1]
+                else str(pair(padding)[0])
+            )
+        )
     )
     parts = [size]
     if filters_key:
@@ -115,10 +111,6 @@ def _summary(params, filters_key: str | None = "filters") -> str:
         parts.append(f"G={params['groups']}")
     parts.append(f"{stride} {pad}")
     return ", ".join(parts)
-
-
-def _padding_from_keras(config: dict) -> str:
-    return config.get("padding", "valid")
 
 
 # ---- Conv2D -----------------------------------------------------------------------------
@@ -158,34 +150,36 @@ def _conv_macs(inputs, output, params):
     return h * w * k * fh * fw * (c // params["groups"])
 
 
-def _conv_keras(params):
-    pre, padding = _explicit_padding(params["padding"])
-    kwargs = {
-        "filters": params["filters"],
-        "kernel_size": pair(params["kernel_size"]),
-        "strides": pair(params["strides"]),
-        "padding": padding,
-        "dilation_rate": pair(params["dilation_rate"]),
-        "groups": params["groups"],
-        "use_bias": params["use_bias"],
-        "activation": keras_activation(params["activation"]),
-        **weight_kwargs(params),
-    }
-    return [*pre, KerasCall("Conv2D", kwargs)]
-
-
-def _conv_from_keras(class_name, config):
-    return {
-        "filters": config["filters"],
-        "kernel_size": list(config["kernel_size"]),
-        "strides": list(config["strides"]),
-        "padding": _padding_from_keras(config),
-        "dilation_rate": list(config.get("dilation_rate", (1, 1))),
-        "groups": config.get("groups", 1),
-        "use_bias": config.get("use_bias", True),
-        "activation": activation_from_keras(config.get("activation")),
-        **weights_from_keras(config),
-    }
+CONV_PARAMS = (
+    ParamSpec(
+        "filters",
+        "int",
+        32,
+        "K, the number of filters: the depth of the output (D' = K).",
+        label="Filters K",
+        minimum=1,
+        maximum=65536,
+    ),
+    FILTER_SIZE,
+    STRIDE,
+    PADDING,
+    activation_spec(),
+    use_bias_spec(),
+    ParamSpec(
+        "groups",
+        "int",
+        1,
+        "Split channels into G groups convolved separately (ResNeXt's cardinality); "
+        "parameters fall by G.",
+        label="Groups G",
+        minimum=1,
+        maximum=4096,
+        advanced=True,
+    ),
+    DILATION,
+    *weight_specs(),
+)
+_conv_keras, _conv_from_keras = keras_mapping("Conv2D", CONV_PARAMS, ("kernel",))
 
 
 register(
@@ -195,35 +189,7 @@ register(
         label="Convolution",
         help="K filters of size F×F slide over the input with stride S and padding P; "
         "output W' = (W − F + 2P)/S + 1, depth D' = K.",
-        params=(
-            ParamSpec(
-                "filters",
-                "int",
-                32,
-                "K, the number of filters: the depth of the output (D' = K).",
-                label="Filters K",
-                minimum=1,
-                maximum=65536,
-            ),
-            FILTER_SIZE,
-            STRIDE,
-            PADDING,
-            activation_spec(),
-            use_bias_spec(),
-            ParamSpec(
-                "groups",
-                "int",
-                1,
-                "Split channels into G groups convolved separately (ResNeXt's cardinality); "
-                "parameters fall by G.",
-                label="Groups G",
-                minimum=1,
-                maximum=4096,
-                advanced=True,
-            ),
-            DILATION,
-            *weight_specs(),
-        ),
+        params=CONV_PARAMS,
         output_shape=_conv_shape,
         param_count=_conv_params,
         macs=_conv_macs,
@@ -262,34 +228,6 @@ def _depthwise_macs(inputs, output, params):
     return h * w * out * fh * fw
 
 
-def _depthwise_keras(params):
-    pre, padding = _explicit_padding(params["padding"])
-    kwargs = {
-        "kernel_size": pair(params["kernel_size"]),
-        "strides": pair(params["strides"]),
-        "padding": padding,
-        "depth_multiplier": params["depth_multiplier"],
-        "dilation_rate": pair(params["dilation_rate"]),
-        "use_bias": params["use_bias"],
-        "activation": keras_activation(params["activation"]),
-        **weight_kwargs(params, ("depthwise",)),
-    }
-    return [*pre, KerasCall("DepthwiseConv2D", kwargs)]
-
-
-def _depthwise_from_keras(class_name, config):
-    return {
-        "kernel_size": list(config["kernel_size"]),
-        "strides": list(config["strides"]),
-        "padding": _padding_from_keras(config),
-        "depth_multiplier": config.get("depth_multiplier", 1),
-        "dilation_rate": list(config.get("dilation_rate", (1, 1))),
-        "use_bias": config.get("use_bias", True),
-        "activation": activation_from_keras(config.get("activation")),
-        **weights_from_keras(config, ("depthwise",)),
-    }
-
-
 DEPTH_MULTIPLIER = ParamSpec(
     "depth_multiplier",
     "int",
@@ -299,22 +237,27 @@ DEPTH_MULTIPLIER = ParamSpec(
     maximum=64,
 )
 
+DEPTHWISE_PARAMS = (
+    FILTER_SIZE,
+    STRIDE,
+    PADDING,
+    DEPTH_MULTIPLIER,
+    activation_spec(),
+    use_bias_spec(),
+    DILATION,
+    *weight_specs(("depthwise",)),
+)
+_depthwise_keras, _depthwise_from_keras = keras_mapping(
+    "DepthwiseConv2D", DEPTHWISE_PARAMS, ("depthwise",)
+)
+
 register(
     LayerType(
         name="DepthwiseConv2D",
         category="Convolution",
         label="Depthwise convolution",
         help="One F×F filter per input channel, no mixing across channels (MobileNet's building block).",
-        params=(
-            FILTER_SIZE,
-            STRIDE,
-            PADDING,
-            DEPTH_MULTIPLIER,
-            activation_spec(),
-            use_bias_spec(),
-            DILATION,
-            *weight_specs(("depthwise",)),
-        ),
+        params=DEPTHWISE_PARAMS,
         output_shape=_depthwise_shape,
         param_count=_depthwise_params,
         macs=_depthwise_macs,
@@ -356,35 +299,28 @@ def _separable_macs(inputs, output, params):
     return h * w * mid * fh * fw + h * w * mid * k
 
 
-def _separable_keras(params):
-    pre, padding = _explicit_padding(params["padding"])
-    kwargs = {
-        "filters": params["filters"],
-        "kernel_size": pair(params["kernel_size"]),
-        "strides": pair(params["strides"]),
-        "padding": padding,
-        "depth_multiplier": params["depth_multiplier"],
-        "dilation_rate": pair(params["dilation_rate"]),
-        "use_bias": params["use_bias"],
-        "activation": keras_activation(params["activation"]),
-        **weight_kwargs(params, ("depthwise", "pointwise")),
-    }
-    return [*pre, KerasCall("SeparableConv2D", kwargs)]
-
-
-def _separable_from_keras(class_name, config):
-    return {
-        "filters": config["filters"],
-        "kernel_size": list(config["kernel_size"]),
-        "strides": list(config["strides"]),
-        "padding": _padding_from_keras(config),
-        "depth_multiplier": config.get("depth_multiplier", 1),
-        "dilation_rate": list(config.get("dilation_rate", (1, 1))),
-        "use_bias": config.get("use_bias", True),
-        "activation": activation_from_keras(config.get("activation")),
-        **weights_from_keras(config, ("depthwise", "pointwise")),
-    }
-
+SEPARABLE_PARAMS = (
+    ParamSpec(
+        "filters",
+        "int",
+        32,
+        "K, filters of the 1×1 pointwise step.",
+        label="Filters K",
+        minimum=1,
+        maximum=65536,
+    ),
+    FILTER_SIZE,
+    STRIDE,
+    PADDING,
+    DEPTH_MULTIPLIER,
+    activation_spec(),
+    use_bias_spec(),
+    DILATION,
+    *weight_specs(("depthwise", "pointwise")),
+)
+_separable_keras, _separable_from_keras = keras_mapping(
+    "SeparableConv2D", SEPARABLE_PARAMS, ("depthwise", "pointwise")
+)
 
 register(
     LayerType(
@@ -392,17 +328,7 @@ register(
         category="Convolution",
         label="Separable convolution",
         help="A depthwise F×F convolution followed by a 1×1 convolution to K filters (Xception).",
-        params=(
-            ParamSpec("filters", "int", 32, "K, filters of the 1×1 pointwise step.", label="Filters K", minimum=1, maximum=65536),
-            FILTER_SIZE,
-            STRIDE,
-            PADDING,
-            DEPTH_MULTIPLIER,
-            activation_spec(),
-            use_bias_spec(),
-            DILATION,
-            *weight_specs(("depthwise", "pointwise")),
-        ),
+        params=SEPARABLE_PARAMS,
         output_shape=_separable_shape,
         param_count=_separable_params,
         macs=_separable_macs,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import KerasCall, LayerType, ShapeProblem, register
+from cnnstudio.graph.layer_type import KerasCall, LayerType, LayerTypes, ShapeProblem
 from cnnstudio.graph.layers.common import (
     ACTIVATIONS,
     activation_from_keras,
@@ -14,6 +14,9 @@ from cnnstudio.graph.layers.common import (
     weights_from_keras,
 )
 from cnnstudio.graph.params import ParamSpec
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 
 def _input_shape(inputs, params):
@@ -184,6 +187,7 @@ register(
         keras=lambda p: [KerasCall("Dropout", {"rate": p["rate"]})],
         summary=lambda p: f"p={p['rate']:g}",
         keras_classes=("Dropout",),
+        keeps_class_scores=True,
         from_keras=lambda cls, c: {"rate": c.get("rate", 0.5)},
     ),
 )
@@ -206,6 +210,7 @@ register(
         keras=lambda p: [KerasCall("SpatialDropout2D", {"rate": p["rate"]})],
         summary=lambda p: f"p={p['rate']:g}",
         keras_classes=("SpatialDropout2D",),
+        keeps_class_scores=True,
         from_keras=lambda cls, c: {"rate": c.get("rate", 0.5)},
     ),
     aliases=("spatialdropout2d",),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import KerasCall, LayerType, ShapeProblem, register
+from cnnstudio.graph.layer_type import KerasCall, LayerType, LayerTypes, ShapeProblem
 from cnnstudio.graph.params import ParamSpec
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 register(
     LayerType(
@@ -15,6 +18,7 @@ register(
         output_shape=lambda inputs, params: inputs[0],
         keras=lambda p: [KerasCall("Identity", {})],
         keras_classes=("Identity",),
+        keeps_class_scores=True,
         from_keras=lambda cls, c: {},
     ),
 )
@@ -115,7 +119,7 @@ def _channel_scale_params(inputs, params):
 
 
 def _channel_scale_macs(inputs, output, params):
-    from cnnstudio.graph.catalogue import product
+    from cnnstudio.graph.layer_type import product
 
     return product(output)
 
@@ -143,7 +147,7 @@ register(
 
 
 def _scaled_add_shape(inputs, params):
-    from cnnstudio.graph.catalogue import format_shape
+    from cnnstudio.graph.layer_type import format_shape
 
     first, second = inputs
     if len(first) != len(second) or any(

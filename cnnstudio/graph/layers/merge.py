@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import KerasCall, LayerType, ShapeProblem, format_shape, register
+from cnnstudio.graph.layer_type import KerasCall, LayerType, LayerTypes, ShapeProblem, format_shape
 from cnnstudio.graph.params import ParamSpec
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 
 def _elementwise_shape(inputs, params):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import KerasCall, LayerType, register
+from cnnstudio.graph.layer_type import KerasCall, LayerType, LayerTypes
+from cnnstudio.graph.layers.common import keras_mapping
 from cnnstudio.graph.params import ParamSpec
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 EPSILON = ParamSpec(
     "epsilon", "float", 1e-3, "Small constant added to the variance so it never divides by 0.",
@@ -11,6 +15,22 @@ EPSILON = ParamSpec(
 )
 CENTER = ParamSpec("center", "bool", True, "Learn a shift β after normalising.", advanced=True)
 SCALE = ParamSpec("scale", "bool", True, "Learn a scale γ after normalising.", advanced=True)
+
+
+BATCH_NORM_PARAMS = (
+    ParamSpec("momentum", "float", 0.99, "How slowly the running mean/variance follow each batch.",
+              minimum=0.0, maximum=1.0, advanced=True),
+    EPSILON,
+    CENTER,
+    SCALE,
+)
+LAYER_NORM_PARAMS = (
+    ParamSpec("epsilon", "float", 1e-3, "Added to the variance.", minimum=0.0, maximum=1.0, advanced=True),
+    CENTER,
+    SCALE,
+)
+_batch_norm_keras, _batch_norm_from_keras = keras_mapping("BatchNormalization", BATCH_NORM_PARAMS)
+_layer_norm_keras, _layer_norm_from_keras = keras_mapping("LayerNormalization", LAYER_NORM_PARAMS)
 
 
 def _channels(inputs) -> int | None:
@@ -38,24 +58,13 @@ register(
         label="Batch normalization",
         help="Normalises each channel over the batch, then scales by γ and shifts by β; "
         "keeps running mean/variance (not trained) for inference.",
-        params=(
-            ParamSpec("momentum", "float", 0.99, "How slowly the running mean/variance follow each batch.",
-                      minimum=0.0, maximum=1.0, advanced=True),
-            EPSILON,
-            CENTER,
-            SCALE,
-        ),
+        params=BATCH_NORM_PARAMS,
         output_shape=lambda inputs, params: inputs[0],
         param_count=_bn_params,
-        keras=lambda p: [KerasCall("BatchNormalization", {
-            "momentum": p["momentum"], "epsilon": p["epsilon"], "center": p["center"], "scale": p["scale"],
-        })],
+        keras=_batch_norm_keras,
         summary=lambda p: "",
         keras_classes=("BatchNormalization",),
-        from_keras=lambda cls, c: {
-            "momentum": c.get("momentum", 0.99), "epsilon": c.get("epsilon", 1e-3),
-            "center": c.get("center", True), "scale": c.get("scale", True),
-        },
+        from_keras=_batch_norm_from_keras,
     ),
     aliases=("bn", "batchnormalization", "batch_norm"),
 )
@@ -66,22 +75,12 @@ register(
         category="Normalization",
         label="Layer normalization",
         help="Normalises each position over its channels (no batch statistics), then γ and β.",
-        params=(
-            ParamSpec("epsilon", "float", 1e-3, "Added to the variance.", minimum=0.0, maximum=1.0,
-                      advanced=True),
-            CENTER,
-            SCALE,
-        ),
+        params=LAYER_NORM_PARAMS,
         output_shape=lambda inputs, params: inputs[0],
         param_count=_ln_params,
-        keras=lambda p: [KerasCall("LayerNormalization", {
-            "epsilon": p["epsilon"], "center": p["center"], "scale": p["scale"],
-        })],
+        keras=_layer_norm_keras,
         keras_classes=("LayerNormalization",),
-        from_keras=lambda cls, c: {
-            "epsilon": c.get("epsilon", 1e-3), "center": c.get("center", True),
-            "scale": c.get("scale", True),
-        },
+        from_keras=_layer_norm_from_keras,
     ),
     aliases=("ln", "layernormalization"),
 )

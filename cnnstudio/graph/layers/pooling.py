@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import (
+from cnnstudio.graph.layer_type import (
     Geometry,
     KerasCall,
     LayerType,
+    LayerTypes,
     ShapeProblem,
     need_rank,
-    register,
+    padding_per_axis,
     spatial_out,
 )
+from cnnstudio.graph.layers.common import explicit_padding
 from cnnstudio.graph.params import ParamSpec, pair
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 POOL_SIZE = ParamSpec(
     "pool_size",
@@ -46,8 +51,7 @@ def _pool_shape(inputs, params):
     h, w, c = need_rank(inputs, 3, "feature-map H×W×C")
     fh, fw = pair(params["pool_size"])
     sh, sw = pair(params["strides"])
-    padding = params["padding"]
-    ph, pw = (padding, padding) if isinstance(padding, str) else pair(padding)
+    ph, pw = padding_per_axis(params["padding"])
     out_h, out_w = spatial_out(h, fh, sh, ph), spatial_out(w, fw, sw, pw)
     if (out_h is not None and out_h <= 0) or (out_w is not None and out_w <= 0):
         raise ShapeProblem(
@@ -64,13 +68,7 @@ def _pool_geometry(params):
 
 def _pool_keras(keras_class: str, custom: bool = False):
     def build(params):
-        padding = params["padding"]
-        pre = []
-        if not isinstance(padding, str):
-            ph, pw = pair(padding)
-            if ph or pw:
-                pre = [KerasCall("ZeroPadding2D", {"padding": (ph, pw)}, suffix="_pad")]
-            padding = "valid"
+        pre, padding = explicit_padding(params["padding"])
         kwargs = {
             "pool_size": pair(params["pool_size"]),
             "strides": pair(params["strides"]),

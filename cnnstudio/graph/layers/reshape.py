@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from cnnstudio.graph.catalogue import (
+from cnnstudio.graph.layer_type import (
     Geometry,
     KerasCall,
     LayerType,
+    LayerTypes,
     ShapeProblem,
     format_shape,
     need_rank,
     product,
-    register,
 )
 from cnnstudio.graph.params import ParamSpec, padding4
+
+LAYER_TYPES = LayerTypes()
+register = LAYER_TYPES.register
 
 
 def _flatten_shape(inputs, params):
@@ -29,6 +32,7 @@ register(
         output_shape=_flatten_shape,
         keras=lambda p: [KerasCall("Flatten", {})],
         keras_classes=("Flatten",),
+        keeps_class_scores=True,
         from_keras=lambda cls, c: {},
     ),
 )
@@ -69,6 +73,7 @@ register(
         keras=lambda p: [KerasCall("Reshape", {"target_shape": tuple(p["target_shape"])})],
         summary=lambda p: "×".join(str(d) for d in p["target_shape"]),
         keras_classes=("Reshape",),
+        keeps_class_scores=True,
         from_keras=lambda cls, c: {"target_shape": list(c["target_shape"])},
     ),
 )

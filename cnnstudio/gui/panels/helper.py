@@ -1,4 +1,4 @@
-"""The Qt side of the TensorFlow helper process (see helper_main.py).
+"""The Qt side of the TensorFlow helper process (cnnstudio/helpers/panel_helper.py).
 
 One child process per window, started on the first request. Requests run one at a time;
 a request with a `key` replaces a queued one with the same key, so dragging a slider asks
@@ -48,7 +48,7 @@ class Helper(QObject):
         process.readyReadStandardOutput.connect(self._read)
         process.readyReadStandardError.connect(self._read_log)
         process.finished.connect(self._died)
-        command = python_command("-m", "cnnstudio.gui.panels.helper_main")
+        command = python_command("-m", "cnnstudio.helpers.panel_helper")
         process.start(command[0], command[1:])
         self.process = process
 
