@@ -244,12 +244,19 @@ class MainWindow(QMainWindow):
             analysis = self.editor.scene.analysis if self.editor else None
         if analysis is None:
             return
-        self.totals["params"].setText(f"Params <b>{human_count(analysis.total_params)}</b>")
-        self.totals["macs"].setText(f"MACs <b>{human_count(analysis.macs)}</b>")
-        self.totals["memory"].setText(f"Activations <b>{human_bytes(analysis.activation_bytes)}</b>/image")
-        optimizer = str(self.project.training.get("optimizer", "adam"))
-        estimate = training_memory(analysis, self.batch.value(), optimizer)
-        self.totals["training"].setText(f"Training ≈ <b>{human_bytes(estimate['total'])}</b>")
+        # A broken graph's sums are partial: show the last valid totals greyed, or "?".
+        shown = analysis if analysis.valid else (self.editor.scene.last_valid if self.editor else None)
+        values = {"params": "?", "macs": "?", "memory": "?", "training": "?"}
+        if shown is not None:
+            estimate = training_memory(shown, self.batch.value(), str(self.project.training.get("optimizer", "adam")))
+            values = {"params": human_count(shown.total_params), "macs": human_count(shown.macs),
+                      "memory": human_bytes(shown.activation_bytes), "training": human_bytes(estimate["total"])}
+        style = "" if shown is analysis else " style='color:#8a8f98'"
+        note = "" if shown is analysis else " (invalid)" if shown is None else " (last valid)"
+        self.totals["params"].setText(f"<span{style}>Params <b>{values['params']}</b>{note}</span>")
+        self.totals["macs"].setText(f"<span{style}>MACs <b>{values['macs']}</b></span>")
+        self.totals["memory"].setText(f"<span{style}>Activations <b>{values['memory']}</b>/image</span>")
+        self.totals["training"].setText(f"<span{style}>Training ≈ <b>{values['training']}</b></span>")
         errors, warnings = len(analysis.errors), len(analysis.warnings)
         if errors:
             text = f"<span style='color:#d64541'>● {errors} error{'s' if errors > 1 else ''}</span>"

@@ -19,29 +19,30 @@ def ancestors(group: str) -> list[str]:
 
 
 def title_prefixes(graph: Graph) -> dict[str, str]:
-    """Per group, the name prefix its direct members share ('conv2_block1_'), cut at a separator."""
+    """Per top-level group (a stage), the name prefix all its layers share: 'conv2_' in
+    ResNet's stage2, 'inception3a_' in GoogLeNet. Cut at a separator, whole words only."""
     members: dict[str, list[str]] = {}
     for node in graph:
         if node.group:
-            members.setdefault(node.group, []).append(node.name)
+            members.setdefault(node.group.split("/", 1)[0], []).append(node.name)
     prefixes: dict[str, str] = {}
-    for group, names in members.items():
+    for stage, names in members.items():
         if len(names) < 2:
             continue
         shared = names[0]
         for name in names[1:]:
             while not name.startswith(shared):
                 shared = shared[:-1]
-        cut = max(shared.rfind(c) for c in SEPARATORS) + 1  # whole words only: 'conv2_block1_'
+        cut = max(shared.rfind(c) for c in SEPARATORS) + 1
         if cut > 0 and all(len(n) > cut for n in names):
-            prefixes[group] = shared[:cut]
+            prefixes[stage] = shared[:cut]
     return prefixes
 
 
 def short_title(name: str, group: str, prefixes: dict[str, str]) -> str:
-    """What distinguishes a card inside its block: the name without the block's shared prefix."""
-    prefix = prefixes.get(group, "")
-    return name[len(prefix):] if prefix and name.startswith(prefix) and len(name) > len(prefix) else name
+    """What distinguishes a card: its name without its stage's shared prefix ('block1_2_conv')."""
+    prefix = prefixes.get(group.split("/", 1)[0], "") if group else ""
+    return name[len(prefix):] if prefix and name.startswith(prefix) else name
 
 
 def expanded(collapsed: set[str], group: str, all_groups: Iterable[str]) -> set[str]:

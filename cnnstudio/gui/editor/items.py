@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.gui import theme
@@ -19,6 +28,11 @@ BLOCK_SIZE = (220.0, 96.0)
 PORT_RADIUS = 6.0
 TEXT_LOD = 0.35  # below this scale cards draw only their frame and colour, no text
 LABEL_LOD = 0.4  # below this scale edges drop their shape labels
+
+
+def elide_title(title: str, metrics: QFontMetrics, width: float) -> str:
+    """Elide in the middle: a long name keeps its start and its distinguishing end."""
+    return metrics.elidedText(title, Qt.TextElideMode.ElideMiddle, int(width))
 
 
 @dataclass
@@ -184,8 +198,7 @@ class NodeItem(CardItem):
         painter.drawText(
             name_rect.adjusted(0, 0, -type_width, 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            # Middle elision keeps both the start and the distinguishing end of long names.
-            metrics.elidedText(self.text.title, Qt.TextElideMode.ElideMiddle, int(name_rect.width() - type_width)),
+            elide_title(self.text.title, metrics, name_rect.width() - type_width),
         )
         painter.setFont(small)
         painter.setPen(colours.muted)
@@ -236,7 +249,7 @@ class BlockItem(CardItem):
         painter.setFont(title)
         painter.setPen(colours.text)
         painter.drawText(QRectF(14, 9, w - 28, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         painter.fontMetrics().elidedText(self.text.title, Qt.TextElideMode.ElideMiddle, int(w - 70)))
+                         elide_title(self.text.title, painter.fontMetrics(), w - 70))
         if self.text.repeats > 1:
             painter.setPen(theme.ACCENT)
             painter.drawText(QRectF(14, 9, w - 28, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
