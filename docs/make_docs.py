@@ -116,7 +116,8 @@ def events_reference() -> str:
     lines = [
         "# Worker event protocol",
         "",
-        f"Protocol version {events.PROTOCOL_VERSION}. Generated from `cnnstudio/training/events.py` by",
+        f"Protocol version {events.PROTOCOL_VERSION}, revision {events.PROTOCOL_REVISION}. Generated from "
+        "`cnnstudio/training/events.py` by",
         "`docs/make_docs.py`; the module's text is the specification.",
         "",
         (events.__doc__ or "").strip(),
@@ -126,8 +127,8 @@ def events_reference() -> str:
         "| event | fields |",
         "|---|---|",
     ]
-    for name, fields in events.EVENTS.items():
-        lines.append(f"| `{name}` | {', '.join(f'`{f}`' for f in fields)} |")
+    for name in events.EVENTS:
+        lines.append(f"| `{name}` | {', '.join(f'`{f}`' for f in events.fields_of(name))} |")
     lines += ["", f"Error categories: {', '.join(f'`{c}`' for c in events.ERROR_CATEGORIES)}.", ""]
     lines += [
         "## Example",

@@ -1,7 +1,7 @@
 """Checkpoints that survive a kill at any moment: one .npz file per slot, written atomically.
 
 A checkpoint holds every model variable (weights and random-generator states), every
-optimizer variable (step counter, rate, moments) and a JSON `state` (epoch, step within the
+optimizer variable (step counter, rate, moments), the weight average when EMA is on, and a JSON `state` (epoch, step within the
 epoch, best metric, plateau state, metric rows, running sums). Writing: temporary file,
 fsync, the current file renamed to `<slot>.prev.npz`, the new one renamed into place, the
 folder fsynced. A kill between the two renames leaves only `.prev`, which loading falls
@@ -14,7 +14,7 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,11 @@ class Checkpoint:
     optimizer: list[np.ndarray]
     state: dict[str, Any]
     path: Path | None = None
+    ema: list[np.ndarray] = field(default_factory=list)  # averaged model variables (EMA on), else empty
+
+    def inference_weights(self) -> list[np.ndarray]:
+        """What to evaluate and export: the weight average when the run kept one, else the weights."""
+        return self.ema or self.model
 
 
 def slot_path(folder: Path, slot: str, previous: bool = False) -> Path:
@@ -44,6 +49,8 @@ def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
         arrays[f"model_{i:05d}"] = np.asarray(value)
     for i, value in enumerate(checkpoint.optimizer):
         arrays[f"optimizer_{i:05d}"] = np.asarray(value)
+    for i, value in enumerate(checkpoint.ema):
+        arrays[f"ema_{i:05d}"] = np.asarray(value)
     arrays["state"] = np.frombuffer(json.dumps(checkpoint.state).encode("utf-8"), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -56,8 +63,9 @@ def decode_checkpoint(data: bytes | Path) -> Checkpoint:
         names = sorted(archive.files)
         model = [archive[n] for n in names if n.startswith("model_")]
         optimizer = [archive[n] for n in names if n.startswith("optimizer_")]
+        ema = [archive[n] for n in names if n.startswith("ema_")]
         state = json.loads(archive["state"].tobytes().decode("utf-8"))
-    return Checkpoint(model, optimizer, state, data if isinstance(data, Path) else None)
+    return Checkpoint(model, optimizer, state, data if isinstance(data, Path) else None, ema)
 
 
 def save_checkpoint(folder: str | os.PathLike, slot: str, checkpoint: Checkpoint) -> Path:

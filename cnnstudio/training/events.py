@@ -15,20 +15,26 @@ worker finishes the current step, writes a checkpoint, emits ``finished`` with s
 Exit codes: 0 completed or stopped, 1 failed (an ``error`` event says why), 2 bad job.
 
 Every event has ``v`` (PROTOCOL_VERSION), ``event`` (one of EVENTS), ``time`` (Unix
-seconds) and the fields listed in EVENTS[event] (more may be added in a minor revision;
-clients must ignore unknown fields). A change that removes or renames a field bumps
-PROTOCOL_VERSION.
+seconds) and the fields listed in EVENTS[event]. A minor revision (PROTOCOL_REVISION) adds
+fields, listed in ADDED_FIELDS: the worker always writes them, a client must accept events
+without them (a log written by an older worker) and must ignore fields it does not know.
+A change that removes or renames a field bumps PROTOCOL_VERSION.
 
 Fields per event:
 - started: run_dir, mode (train/resume/lr_find/dry_run), strategy, replicas, devices (list
   of names), workers, worker_index, total_params, trainable_params, epochs, start_epoch,
-  steps_per_epoch, batch_size, class_names, train_examples, val_examples
+  steps_per_epoch, batch_size, class_names, train_examples, val_examples; since revision 2:
+  protocol_revision
 - batch (throttled, ~4 per second): epoch (1-based), step (within the epoch, 1-based),
   steps, global_step, loss, accuracy (running means over the epoch so far), lr,
   images_per_second
 - epoch: epoch, epochs, loss, accuracy, val_loss, val_accuracy (null without a validation
   set), lr, seconds, per_class_accuracy (list, validation), confusion_matrix (rows = true
-  class, columns = predicted; validation), best (bool: this epoch is the best so far)
+  class, columns = predicted; validation), best (bool: this epoch is the best so far);
+  since revision 2: val_balanced_accuracy (mean per-class recall), val_macro_f1 (mean
+  per-class F1), both null without a validation set, and best_metric_name (what `best`
+  and the run's best_metric compare: "validation accuracy", "balanced accuracy",
+  "macro-F1" or "training accuracy")
 - checkpoint: kind (last/best/stop), path, epoch, step
 - warning: message, code (short identifier)
 - error: category (one of ERROR_CATEGORIES), message (what to do), detail (technical)
@@ -47,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 PROTOCOL_VERSION = 1
+PROTOCOL_REVISION = 2
 
 EVENTS: dict[str, tuple[str, ...]] = {
     "started": ("run_dir", "mode", "strategy", "replicas", "devices", "workers", "worker_index",
@@ -62,6 +69,19 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "dry_run": ("steps", "step_seconds", "images_per_second", "peak_memory_bytes", "device"),
     "finished": ("status", "epochs_completed", "best_metric", "best_epoch", "model_path", "seconds"),
 }
+
+#: Fields added by each minor revision: written always, optional when reading.
+ADDED_FIELDS: dict[int, dict[str, tuple[str, ...]]] = {
+    2: {"started": ("protocol_revision",),
+        "epoch": ("val_balanced_accuracy", "val_macro_f1", "best_metric_name")},
+}
+
+
+def fields_of(name: str) -> tuple[str, ...]:
+    """Every field the current worker writes for event `name` (EVENTS plus the revisions' additions)."""
+    added = tuple(f for revision in sorted(ADDED_FIELDS) for f in ADDED_FIELDS[revision].get(name, ()))
+    return EVENTS[name] + added
+
 
 ERROR_CATEGORIES = ("out_of_memory", "nan_loss", "data_error", "invalid_architecture", "other")
 FINISHED_STATUSES = ("completed", "stopped", "failed")
@@ -91,7 +111,7 @@ def make_event(name: str, **fields: Any) -> dict[str, Any]:
     """An event dict with every declared field present (missing ones raise)."""
     if name not in EVENTS:
         raise ProtocolError(f"unknown event {name!r}; known: {', '.join(EVENTS)}")
-    missing = [f for f in EVENTS[name] if f not in fields]
+    missing = [f for f in fields_of(name) if f not in fields]
     if missing:
         raise ProtocolError(f"event {name!r} lacks field(s) {', '.join(missing)}")
     if name == "error" and fields["category"] not in ERROR_CATEGORIES:

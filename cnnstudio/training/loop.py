@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cnnstudio.fileio import save_keras_atomic
 from cnnstudio.training import checkpoints as ckpt
+from cnnstudio.training.balanced import balanced_metrics
 from cnnstudio.training.events import EventWriter, Throttle
 from cnnstudio.training.failures import NanLossError
 from cnnstudio.training.optimizers import build_optimizer, get_learning_rate, set_learning_rate
@@ -18,6 +19,7 @@ from cnnstudio.training.rundir import RunDirectory
 from cnnstudio.training.schedules import Plateau, Schedule
 from cnnstudio.training.steps import make_steps
 from cnnstudio.training.strategy import Placement
+from cnnstudio.training.techniques import SwappedWeights
 
 STOP_SYNC = 20  # calls between stop votes when training on several workers
 
@@ -86,6 +88,8 @@ class Trainer:
         self.plateau = Plateau(patience=int(self.training.get("plateau_patience", 3)))
         self.steps_per_execution = int(self.training.get("steps_per_execution", 1))
         self.tensorboard: dict[str, Any] = {}
+        self.ema = None  # techniques.WeightAverage when training.ema is on
+        self.backbone_factor = None  # tf.Variable when fine-tuning is staged
 
     # ---- set-up -------------------------------------------------------------------------
     def build(self) -> None:
@@ -108,14 +112,35 @@ class Trainer:
             self.from_logits = built.from_logits
             self.optimizer = build_optimizer(self.training)
             self.optimizer.build(self.model.trainable_variables)
+            if self.training.get("ema"):
+                from cnnstudio.training.techniques import WeightAverage
+
+                self.ema = WeightAverage(self.model, float(self.training["ema_decay"]),
+                                         bool(self.training.get("ema_warmup", True)))
+        if int(self.training.get("head_epochs") or 0) or float(self.training.get("backbone_lr_factor", 1.0)) != 1.0:
+            from cnnstudio.training.assembly import classifier_node
+            from cnnstudio.training.techniques import stage_rates
+
+            self.backbone_factor = stage_rates(self.optimizer, self.model, classifier_node(self.project.graph))
         for code, message in built.warnings:
+            self.events.emit("warning", code=code, message=message)
+        from cnnstudio.training.conflicts import setting_conflicts
+
+        for code, message in setting_conflicts(self.project, self.placement.workers, self.placement.replicas,
+                                               self.epochs * self.steps_per_epoch, self.data.val_count):
             self.events.emit("warning", code=code, message=message)
         if self.training.get("xla") and self.placement.replicas > 1:
             self.events.emit("warning", code="xla_off", message="XLA is used on one device only; "
                              "this run has several replicas, so it runs without XLA.")
-        self.steps = make_steps(self.model, self.optimizer, self.strategy, len(self.data.class_names),
+        from cnnstudio.training.techniques import Mixing, class_weight_vector, train_class_counts
+
+        classes = len(self.data.class_names)
+        weights = class_weight_vector(self.training, train_class_counts(self.data, classes), self.data.class_names)
+        self.steps = make_steps(self.model, self.optimizer, self.strategy, classes,
                                 built.from_logits, self.training.get("label_smoothing", 0.0),
-                                bool(self.training.get("mixed_precision")), jit)
+                                bool(self.training.get("mixed_precision")), jit, class_weights=weights,
+                                mixing=Mixing.from_settings(self.training), ema=self.ema,
+                                tta=str(self.training.get("tta", "none")))
 
     def restore(self, checkpoint: ckpt.Checkpoint) -> None:
         ckpt.check_compatible(checkpoint, len(self.model.variables), len(self.optimizer.variables),
@@ -124,6 +149,11 @@ class Trainer:
             variable.assign(value)
         for variable, value in zip(self.optimizer.variables, checkpoint.optimizer, strict=True):
             variable.assign(value)
+        if self.ema is not None:
+            if not checkpoint.ema:
+                raise ckpt.TrainingError(f"{checkpoint.path}: the run was started without weight averaging (EMA); "
+                                         "it cannot be resumed with EMA on. Start a new run.")
+            self.ema.load(checkpoint.ema)
         self.progress = Progress(**checkpoint.state["progress"])
         if self.progress.plateau:
             self.plateau = Plateau.from_dict(self.progress.plateau)
@@ -134,7 +164,12 @@ class Trainer:
             [np.asarray(v.numpy()) for v in self.model.variables],
             [np.asarray(v.numpy()) for v in self.optimizer.variables],
             {"progress": self.progress.to_dict(), "epochs": self.epochs, "batch_size": self.batch_size},
+            ema=[] if self.ema is None else self.ema.full_list(),
         )
+
+    def evaluation_weights(self) -> list[np.ndarray] | None:
+        """The averaged weights when EMA is on (what is evaluated and exported), else None."""
+        return None if self.ema is None else self.ema.full_list()
 
     def save(self, slot: str, kind: str) -> None:
         checkpoint = self.snapshot()  # every worker reads its variables; only the chief writes
@@ -148,6 +183,8 @@ class Trainer:
     def run(self) -> str:
         """Train until the asked epochs are done; 'completed' or 'stopped'."""
         self._open_tensorboard()
+        if self.ema is not None and self.progress.global_step == 0:
+            self.ema.reset()  # start from the weights training starts from (fine-tuning loads them late)
         while self.progress.epochs_done < self.epochs:
             if not self._run_epoch():
                 self.save("last", "stop")
@@ -158,6 +195,12 @@ class Trainer:
 
     def _set_rate(self) -> float:
         rate = self.schedule(self.progress.global_step) * self.plateau.multiplier
+        if self.backbone_factor is not None:  # classifier alone for head_epochs, then the backbone slower
+            head = self.progress.epochs_done < int(self.training.get("head_epochs") or 0)
+            factor = 0.0 if head else float(self.training.get("backbone_lr_factor", 1.0))
+            if factor != getattr(self, "_factor", None):
+                self.backbone_factor.assign(factor)
+                self._factor = factor
         if rate != getattr(self, "_rate", None):
             set_learning_rate(self.optimizer, rate)
             self._rate = rate
@@ -254,11 +297,12 @@ class Trainer:
         classes = len(self.data.class_names)
         totals, matrix = np.zeros(3), np.zeros((classes, classes))
         outputs: list[tuple[Any, Any, Any]] = []
-        for images, labels in self.strategy.experimental_distribute_dataset(dataset):
-            values, confusion, truth, predicted, confidence = self.steps.evaluate(images, labels)
-            totals += values.numpy()
-            matrix += confusion.numpy()
-            outputs.append((truth, predicted, confidence))
+        with SwappedWeights(self.model, self.evaluation_weights()):  # EMA on: the average is evaluated
+            for images, labels in self.strategy.experimental_distribute_dataset(dataset):
+                values, confusion, truth, predicted, confidence = self.steps.evaluate(images, labels)
+                totals += values.numpy()
+                matrix += confusion.numpy()
+                outputs.append((truth, predicted, confidence))
         if outputs and self.placement.workers == 1:  # several workers see shards: the file order is theirs
             self.val_outputs = tuple(np.concatenate([np.asarray(o[i]) for o in outputs]) for i in range(3))
         return totals[0] / max(totals[2], 1), totals[1] / max(totals[2], 1), matrix
@@ -268,15 +312,16 @@ class Trainer:
         val_loss, val_accuracy, matrix = self.evaluate()
         row = {"epoch": epoch + 1, "loss": float(sums[0] / max(sums[2], 1)),
                "accuracy": float(sums[1] / max(sums[2], 1)), "val_loss": val_loss,
-               "val_accuracy": val_accuracy, "lr": get_learning_rate(self.optimizer), "seconds": round(seconds, 3)}
-        metric = val_accuracy if val_accuracy is not None else row["accuracy"]
+               "val_accuracy": val_accuracy, "lr": get_learning_rate(self.optimizer), "seconds": round(seconds, 3),
+               **balanced_metrics(matrix)}
+        metric = self.selection_metric(row)
         best = progress.best_metric is None or metric > progress.best_metric
         if best:
             progress.best_metric, progress.best_epoch, progress.since_best = metric, epoch + 1, 0
         else:
             progress.since_best += 1
         if self.training["schedule"] == "plateau" and self.plateau.update(metric):
-            self.events.emit("warning", code="lr_reduced", message=f"Validation accuracy has not improved for "
+            self.events.emit("warning", code="lr_reduced", message=f"The {self.metric_name} has not improved for "
                              f"{self.plateau.patience} epochs: learning rate divided by 10.")
         progress.rows.append(row)
         progress.epochs_done, progress.step, progress.sums, progress.epoch_seconds = epoch + 1, 0, [0.0] * 3, 0.0
@@ -297,7 +342,23 @@ class Trainer:
                          for i in range(len(matrix))]
         self._write_tensorboard(row)
         self.events.emit("epoch", epochs=self.epochs, per_class_accuracy=per_class,
-                         confusion_matrix=None if matrix is None else matrix.astype(int).tolist(), best=best, **row)
+                         confusion_matrix=None if matrix is None else matrix.astype(int).tolist(), best=best,
+                         best_metric_name=self.metric_name, **row)
+
+    @property
+    def metric_name(self) -> str:
+        """What picks the best epoch: the chosen validation metric, or training accuracy without validation."""
+        if not self.data.val_count:
+            return "training accuracy"
+        return {"val_accuracy": "validation accuracy", "balanced_accuracy": "balanced accuracy",
+                "macro_f1": "macro-F1"}[self.training.get("best_metric", "val_accuracy")]
+
+    def selection_metric(self, row: dict[str, Any]) -> float:
+        if row["val_accuracy"] is None:
+            return row["accuracy"]
+        key = {"val_accuracy": "val_accuracy", "balanced_accuracy": "val_balanced_accuracy",
+               "macro_f1": "val_macro_f1"}[self.training.get("best_metric", "val_accuracy")]
+        return row[key] if row[key] is not None else row["val_accuracy"]
 
     def _early_stop(self) -> bool:
         patience = int(self.training.get("early_stopping") or 0)
@@ -332,7 +393,10 @@ class Trainer:
         if not self.rundir.writer:
             return None
         target = self.rundir.model_file
-        save_keras_atomic(self.model, target)
+        temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
+        with SwappedWeights(self.model, self.evaluation_weights()):  # EMA on: the average is the model
+            self.model.save(temporary)
+        os.replace(temporary, target)
         return str(target)
 
 

@@ -4,7 +4,8 @@ Layout (RUN_DIR/):
   job.json          the job that started the run (resume reads it)
   config.json       snapshot: project, dataset split, seed, settings used, package versions
   run.json          status, epochs, epochs_completed, best_metric, best_epoch (rewritten atomically)
-  metrics.csv       one row per epoch: epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds
+  metrics.csv       one row per epoch: epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds,
+                    val_balanced_accuracy, val_macro_f1
   batches.jsonl     one line per throttled batch event
   events.jsonl      every event the worker emitted (clients re-attach from it)
   tensorboard/      TensorBoard event files (train/, validation/)
@@ -30,7 +31,8 @@ from typing import Any
 from cnnstudio.errors import TrainingError
 from cnnstudio.fileio import write_json_atomic, write_text_atomic
 
-METRIC_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+METRIC_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds", "val_balanced_accuracy",
+                  "val_macro_f1")
 
 
 class RunDirectory:

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from cnnstudio.errors import StudioError, TrainingError
 from cnnstudio.training import checkpoints as ckpt
-from cnnstudio.training.events import EventWriter
+from cnnstudio.training.events import PROTOCOL_REVISION, EventWriter
 from cnnstudio.training.job import Job, load_job
 from cnnstudio.training.rundir import RunDirectory
 
@@ -180,6 +180,7 @@ def _run(job: Job, rundir: RunDirectory, events: EventWriter, stop, workers: int
         epochs=trainer.epochs, start_epoch=trainer.progress.epochs_done + 1,
         steps_per_epoch=trainer.steps_per_epoch, batch_size=trainer.batch_size,
         class_names=list(data.class_names), train_examples=data.train_count, val_examples=data.val_count,
+        protocol_revision=PROTOCOL_REVISION,
     )
     finish = {"epochs_completed": 0, "best_metric": None, "best_epoch": None, "model_path": None}
     if job.mode == "lr_find":
