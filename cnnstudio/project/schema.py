@@ -10,6 +10,7 @@ from typing import Any
 
 from cnnstudio.errors import ProjectFileError
 from cnnstudio.graph.params import ParamSpec
+from cnnstudio.optimizer_table import OPTIMIZERS
 
 DATASET = (
     ParamSpec("folder", "text", "", "The image folder: one subfolder per class, or train/ val/ test/ "
@@ -70,7 +71,7 @@ AUGMENTATION = (
 TRAINING = (
     ParamSpec("optimizer", "choice", "adam", "How weights move along the gradient: SGD with momentum "
               "(AlexNet, ResNet), Nesterov, Adam, AdamW (decoupled weight decay), RMSprop.",
-              choices=("sgd", "sgd_momentum", "sgd_nesterov", "adam", "adamw", "rmsprop")),
+              choices=tuple(OPTIMIZERS)),
     ParamSpec("learning_rate", "float", 1e-3, "Step size of each update (AlexNet: 1e-2 with SGD).",
               minimum=1e-8, maximum=10.0, label="Learning rate"),
     ParamSpec("momentum", "float", 0.9, "Fraction of the previous update kept (SGD momentum, "
@@ -169,17 +170,22 @@ def defaults(section: str) -> dict[str, Any]:
     return {spec.name: spec.default for spec in SECTIONS[section]}
 
 
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 def allowed(spec: ParamSpec) -> str:
     """What a field accepts, in words: "a number from 1e-08 to 10", "one of adam, sgd"."""
     if spec.kind in ("int", "float"):
         what = "a whole number" if spec.kind == "int" else "a number"
-        low, high = spec.minimum, spec.maximum
+        low, high = ((None if v is None else int(v)) for v in (spec.minimum, spec.maximum)) \
+            if spec.kind == "int" else (spec.minimum, spec.maximum)
         if low is not None and high is not None:
-            what += f" from {low:g} to {high:g}"
+            what += f" from {_number(low)} to {_number(high)}"
         elif low is not None:
-            what += f" of at least {low:g}"
+            what += f" of at least {_number(low)}"
         elif high is not None:
-            what += f" of at most {high:g}"
+            what += f" of at most {_number(high)}"
     elif spec.kind == "choice":
         what = "one of " + ", ".join(str(c) for c in spec.choices)
     elif spec.kind == "bool":
@@ -207,28 +213,6 @@ def rule_problems(section: str, values: dict[str, Any]) -> list[tuple[tuple[str,
     """The section's cross-field rules that `values` break; generated forms show them on the fields."""
     rule = RULES.get(section)
     return rule(values) if rule is not None else []
-
-
-def parse_setting(section: str, item: str) -> tuple[str, Any]:
-    """'KEY=VALUE' (the CLI's --set) checked against the section: (key, value) or a clear error
-    naming the key and what it accepts."""
-    from cnnstudio.errors import ParameterError, StudioError
-
-    key, sep, text = item.partition("=")
-    key = key.strip()
-    specs = {spec.name: spec for spec in SECTIONS[section]}
-    if not sep or not key:
-        raise StudioError(f"--set needs KEY=VALUE, e.g. --set learning_rate=0.01. Received: {item!r}")
-    if key not in specs:
-        raise StudioError(f"--set {key}: unknown {section} setting; known: {', '.join(specs)}.")
-    spec = specs[key]
-    text = text.strip()
-    try:
-        value = spec.check(None if (spec.optional and not text) else text)
-    except ParameterError:
-        raise StudioError(f"--set {key}={text}: {spec.title} must be {allowed(spec)}. Received: {text!r}",
-                          ) from None
-    return key, value
 
 
 def check_section(section: str, values: Any, where: str) -> dict[str, Any]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from cnnstudio.fileio import save_keras_atomic
 from cnnstudio.training import checkpoints as ckpt
 from cnnstudio.training.balanced import balanced_metrics
 from cnnstudio.training.events import EventWriter, Throttle
@@ -393,10 +393,8 @@ class Trainer:
         if not self.rundir.writer:
             return None
         target = self.rundir.model_file
-        temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
         with SwappedWeights(self.model, self.evaluation_weights()):  # EMA on: the average is the model
-            self.model.save(temporary)
-        os.replace(temporary, target)
+            save_keras_atomic(self.model, target)
         return str(target)
 
 
