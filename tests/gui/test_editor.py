@@ -572,3 +572,26 @@ def test_fit_and_zoom_visible_at_1280x720(window, qtbot):
         assert button is not None and button.isVisible(), name
     extensions = [c for bar in bars for c in bar.findChildren(QWidget) if c.metaObject().className() == "QToolBarExtension"]
     assert not any(c.isVisible() for c in extensions)
+
+
+def test_inspector_form_for_every_layer_type(qtbot):
+    """Selecting a node of each catalogue type (table row) opens a form with all its parameters."""
+    from cnnstudio.graph import catalogue
+    from cnnstudio.gui.app import _application
+    from cnnstudio.gui.editor.editor import ArchitectureEditor
+    from tests.graph.test_every_layer_type import every_type_graph
+
+    _application()
+    graph = every_type_graph()
+    widget = ArchitectureEditor(graph)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        for node in graph:
+            widget.table.selectRow(widget.table.model_.row_of(node.name))
+            assert widget.inspector.node == node.name
+            specs = [spec.name for spec in catalogue.get(node.type).params]
+            fields = list(widget.inspector.form.fields) if widget.inspector.form is not None else []
+            assert sorted(fields) == sorted(specs), node.name
+    finally:
+        widget.detach()

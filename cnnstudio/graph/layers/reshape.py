@@ -108,10 +108,11 @@ def _pad_keras(class_name, key):
 
 def _pad_from_keras(key):
     def read(cls, c):
-        value = c.get(key, 1)
-        if isinstance(value, (list, tuple)) and all(isinstance(v, (list, tuple)) for v in value):
-            return {key: [list(v) for v in value]}
-        return {key: list(value) if isinstance(value, (list, tuple)) else value}
+        # The simplest form that says the same: P, [rows, cols] or [[top, bottom], [left, right]].
+        (t, b), (left, right) = padding4(c.get(key, 1))
+        if t == b and left == right:
+            return {key: t if t == left else [t, left]}
+        return {key: [[t, b], [left, right]]}
 
     return read
 
