@@ -168,11 +168,13 @@ def padding_per_axis(padding: Any) -> tuple[Any, Any]:
 
 
 def dropped_image_rows(size: int | None, kernel: int, stride: int, padding: Any, dilation: int = 1) -> int:
-    """Image rows (or columns) no window reaches because Keras floors (W - F + 2P)/S.
+    """Image rows (or columns) at the end that no window reaches because Keras floors
+    (W - F + 2P)/S, beyond what the layer's regular sampling skips anyway.
 
-    The floor leaves out the last (W - F + 2P) mod S rows of the padded input; the last P of
-    them are padding, so only the rest is lost image. ResNet's 7×7/2 stem on 224 with P=3
-    leaves out one padding row and loses nothing; 5×5/2 'valid' on 32 loses one image row.
+    The floor leaves out the last r = (W - F + 2P) mod S rows of the padded input. The last P
+    of them are padding, and when S > F every step already skips S - F rows, so only the rest
+    is lost image. ResNet's 7×7/2 stem on 224 with P=3 leaves out one padding row and a 1×1/2
+    projection on 56 skips its usual row: nothing lost. 5×5/2 'valid' on 32 loses one row.
     """
     if size is None or padding == "same" or stride == 1:
         return 0
@@ -181,7 +183,7 @@ def dropped_image_rows(size: int | None, kernel: int, stride: int, padding: Any,
     span = size + 2 * pad - effective
     if span < 0:
         return 0
-    return max(0, span % stride - pad)
+    return max(0, span % stride - pad - max(0, stride - effective))
 
 
 def need_rank(inputs: list[Shape], rank: int, what: str) -> Shape:
