@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# The scan cache must not leak between tests or into the user's home.
-os.environ.setdefault("CNNSTUDIO_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "cnnstudio-test-cache"))
+# The scan cache must not leak between tests or into the user's home; one per xdist worker.
+os.environ.setdefault(
+    "CNNSTUDIO_CACHE_DIR",
+    os.path.join(os.environ.get("TMPDIR", "/tmp"), f"cnnstudio-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
+)
 
 _exit_status = 0
+
+
+@pytest.fixture(scope="session")
+def colour_run(tmp_path_factory):
+    """The one tiny trained run (16x16 coloured squares, three classes) that export, fine-tuning
+    and GUI tests share: trained once per test run, whatever the number of xdist workers."""
+    from tests.export.helpers import make_project, train, write_dataset
+    from tests.shared import build_once
+
+    def build(root):
+        return train(make_project(root, write_dataset(root / "colours")), root / "run")
+
+    return build_once(tmp_path_factory, "colour-run", build)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.export.helpers import make_project, train, write_dataset
+from tests.export.helpers import write_dataset
 
 
 @pytest.fixture(scope="session")
-def source_run(tmp_path_factory):
+def source_run(colour_run):
     """A tiny run trained on dataset A (colours), the starting point of every fine-tuning test."""
-    root = tmp_path_factory.mktemp("finetune-source")
-    project = make_project(root, write_dataset(root / "colours"))
-    return train(project, root / "run")
+    return colour_run
 
 
 @pytest.fixture(scope="session")
