@@ -121,3 +121,60 @@ def run(project_path: str | None = None, screenshot_path: str | None = None, sec
         window.show_section(section)
     window.show()
     return app.exec()
+
+
+def preview_panel(make, argv: list[str] | None = None) -> int:
+    """`python -m cnnstudio.gui.panels.<name> [PROJECT] [--screenshot OUT.png]`: one panel alone.
+
+    `make(model, runs)` builds the panel on PROJECT (else the bundled sample) with a project
+    model and run store of its own: what the panel needs, nothing of the window.
+    """
+    import argparse
+
+    from cnnstudio.errors import StudioError
+    from cnnstudio.project.model import ProjectModel
+    from cnnstudio.training.runstore import RunStore
+
+    parser = argparse.ArgumentParser(description="Show one panel of CNN Studio on a project.")
+    parser.add_argument("project", nargs="?", help="a project file (default: the bundled sample)")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the panel to this PNG and exit")
+    args = parser.parse_args(argv)
+    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from cnnstudio.gui import projects
+        from cnnstudio.project.file import load_project
+
+        app = _application()
+        if args.project:
+            project = load_project(args.project)
+        else:
+            sample = projects.sample_project_path()
+            project = open_sample(sample) if sample else projects.empty_project()
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    model = ProjectModel(project)
+    runs = RunStore(project.path)
+    panel = make(model, runs)
+    panel.setWindowTitle(f"{type(panel).__name__} — {project.path or project.name}")
+    panel.resize(1280, 800)
+    panel.show()
+    if args.screenshot:
+        for _ in range(3):
+            app.processEvents()
+        wait = getattr(panel, "wait_ready", None)
+        if wait is not None:
+            wait(90)
+        target = Path(args.screenshot)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        saved = panel.grab().save(str(target))
+        getattr(panel, "shutdown", lambda: None)()
+        panel.close()
+        if not saved:
+            print(f"error: {target}: could not write the PNG (check the folder and the .png suffix).", file=sys.stderr)
+            return 2
+        return 0
+    code = app.exec()
+    getattr(panel, "shutdown", lambda: None)()
+    return code

@@ -1,11 +1,15 @@
-"""The main window: sections rail, menus, status totals, and the project's life cycle."""
+"""The main window: sections rail, menus, status totals, and the project's life cycle.
+
+It owns the project model (one undo history for graph and settings edits) and the run store;
+sections take those, not the window. A section is built the first time it is shown.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,9 +30,12 @@ from PySide6.QtWidgets import (
 from cnnstudio.errors import StudioError
 from cnnstudio.graph.analysis import Analysis, human_bytes, human_count, training_memory
 from cnnstudio.gui import projects
+from cnnstudio.gui.child_process import ChildProcess, ChildResult, run_child
 from cnnstudio.gui.editor.editor import ArchitectureEditor
-from cnnstudio.gui.sections import ICONS, SECTIONS
-from cnnstudio.project.file import Project, load_project, save_project
+from cnnstudio.gui.sections import ICONS, SECTIONS, Sections
+from cnnstudio.project.file import Project, load_project
+from cnnstudio.project.model import Change, ProjectModel
+from cnnstudio.training.runstore import RunStore
 
 AUTOSAVE_MS = 15_000
 PROJECT_FILTER = "CNN Studio projects (*.cnnproj *.json)"
@@ -63,9 +70,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("CNN Studio")
         self.resize(1440, 900)
         self.setAcceptDrops(True)
-        self.project: Project = project or projects.empty_project()
+        self.model = ProjectModel(project or projects.empty_project())
+        self.runs = RunStore()
         self.editor: ArchitectureEditor | None = None
-        self.import_process: QProcess | None = None
+        self.import_process: ChildProcess | None = None
+        self.ask_training_close = self._ask_training_close  # replaced in tests
         self.ask_save = self._ask_save  # replaced in tests
         self.architecture_host = QWidget()
         QVBoxLayout(self.architecture_host).setContentsMargins(0, 0, 0, 0)
@@ -76,14 +85,12 @@ class MainWindow(QMainWindow):
         self.recovery_bar = RecoveryBar()
         self.recovery_bar.restore.connect(self.restore_recovery)
         self.recovery_bar.discard.connect(self.discard_recovery)
-        self.sections: dict[str, QWidget] = {}
-        for name, factory in SECTIONS.items():
-            self.sections[name] = factory(self)
-            self.stack.addWidget(self.sections[name])
+        self.sections = Sections(self, self.stack)
+        for name in SECTIONS:
             item = QListWidgetItem(f"{ICONS.get(name, '•')}  {name}")
             item.setToolTip(name)
             self.rail.addItem(item)
-        self.rail.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.rail.currentRowChanged.connect(self._rail_changed)
         body = QWidget()
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
@@ -104,8 +111,17 @@ class MainWindow(QMainWindow):
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.write_recovery)
         self.autosave.start()
-        self.set_project(self.project)
+        self.model.subscribe(self._model_changed)
+        self._project_opened()
         self.rail.setCurrentRow(0)
+
+    @property
+    def project(self) -> Project:
+        return self.model.project
+
+    def _rail_changed(self, row: int) -> None:
+        if row >= 0:
+            self.stack.setCurrentWidget(self.sections[list(SECTIONS)[row]])
 
     def restore_layout(self) -> None:
         """Window size and place from the last session (not for screenshots: those are fixed)."""
@@ -129,8 +145,9 @@ class MainWindow(QMainWindow):
         self.batch = QSpinBox()
         self.batch.setRange(1, 65536)
         self.batch.setPrefix("batch ")
-        self.batch.setToolTip("Batch size for the training-memory estimate (the project's training setting).")
-        self.batch.valueChanged.connect(lambda _: self.update_totals())
+        self.batch.setToolTip("Batch size for the training-memory estimate: the project's training setting "
+                              "(changing it here changes it for training too; Ctrl+Z undoes it).")
+        self.batch.valueChanged.connect(lambda value: self.model.set_setting("training", "batch_size", int(value)))
         for key in ("params", "macs", "memory"):
             bar.addPermanentWidget(self.totals[key])
         bar.addPermanentWidget(self.batch)
@@ -168,8 +185,8 @@ class MainWindow(QMainWindow):
         self._action(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(menu, "&Undo", self._on_editor("undo"), QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(menu, "&Redo", self._on_editor("redo"), QKeySequence.StandardKey.Redo)
+        self.undo_action = self._action(menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(menu, "&Redo", self.redo, QKeySequence.StandardKey.Redo)
         menu.addSeparator()
         self._action(menu, "Cu&t", self._on_editor("cut_selected"), QKeySequence.StandardKey.Cut)
         self._action(menu, "&Copy", self._on_editor("copy_selected"), QKeySequence.StandardKey.Copy)
@@ -206,38 +223,69 @@ class MainWindow(QMainWindow):
 
     # ---- project life cycle -----------------------------------------------------------------------
     def set_project(self, project: Project, dirty: bool = False) -> None:
+        """Open another project (new, opened, imported, recovered): a fresh undo history."""
+        self.model.open(project, dirty=dirty)
+
+    def _model_changed(self, change: Change) -> None:
+        if change.kind == "project":
+            self._project_opened()
+        elif change.kind == "settings" and change.section == "training":
+            if change.key == "batch_size":
+                self._show_batch()
+            if change.key in ("batch_size", "optimizer"):
+                self.update_totals()
+        elif change.kind == "saved":
+            self._saved(Path(change.key) if change.key else None)
+        elif change.kind == "state":
+            self._update_title()
+
+    def _project_opened(self) -> None:
         if self.editor is not None:
             self.editor.detach()
             self.editor.setParent(None)
             self.editor.deleteLater()
-        self.project = project
-        self.editor = ArchitectureEditor(project.graph)
+        project = self.project
+        self.editor = ArchitectureEditor(project.graph, model=self.model)
         self.architecture_host.layout().addWidget(self.editor)
         self.editor.analysed.connect(lambda a: self.update_totals(a))
         self.editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.editor.dirty_changed.connect(lambda _: self._update_title())
-        self.undo_action.setEnabled(True)
-        if dirty:
-            self.editor.undo_stack.resetClean()
-            self._forced_dirty = True
-        else:
-            self._forced_dirty = False
-        self.batch.blockSignals(True)
-        self.batch.setValue(int(project.training.get("batch_size", 32)))
-        self.batch.blockSignals(False)
+        self._show_batch()
         self.update_totals(self.editor.scene.analysis)
         self._update_title()
         QTimer.singleShot(0, self.editor.view.show_start)
+        self.runs.open(project.path)
         self.project_changed.emit(project)
         self.check_recovery()
 
+    def _show_batch(self) -> None:
+        self.batch.blockSignals(True)
+        self.batch.setValue(int(self.project.training.get("batch_size", 32)))
+        self.batch.blockSignals(False)
+
+    def undo(self) -> None:
+        self.model.undo()  # graph and settings edits share one history
+        self._say_undo("Undid")
+
+    def redo(self) -> None:
+        self.model.redo()
+        self._say_undo("Redid")
+
+    def _say_undo(self, verb: str) -> None:
+        label = self.model.redo_label if verb == "Undid" else self.model.undo_label
+        if label:
+            self.statusBar().showMessage(f"{verb}: {label}", 4000)
+
     @property
     def dirty(self) -> bool:
-        return self._forced_dirty or (self.editor is not None and not self.editor.undo_stack.isClean())
+        return self.model.dirty
 
     def _update_title(self) -> None:
         name = self.project.path.name if self.project.path else self.project.name
         self.setWindowTitle(f"{name}{' •' if self.dirty else ''} — CNN Studio")
+        self.undo_action.setEnabled(self.model.can_undo)
+        self.redo_action.setEnabled(self.model.can_redo)
+        self.undo_action.setText(f"&Undo {self.model.undo_label}".strip())
+        self.redo_action.setText(f"&Redo {self.model.redo_label}".strip())
 
     def update_totals(self, analysis: Analysis | None = None) -> None:
         if analysis is None:
@@ -330,20 +378,22 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
-        old = self.project.path
         try:
-            save_project(self.project, path)
+            self.model.save(path)  # the window hears Change("saved") like any other saver's
         except (StudioError, OSError) as exc:
             QMessageBox.warning(self, "Cannot save", f"{path}: {exc}")
             return False
+        return True
+
+    def _saved(self, old: Path | None) -> None:
+        path = self.project.path
         projects.drop_recovery(old)
         projects.drop_recovery(path)
-        projects.add_recent(path)
-        self._forced_dirty = False
-        self.editor.undo_stack.setClean()
-        self._update_title()
+        if path is not None:
+            projects.add_recent(path)
+        if old is None or path is None or old.resolve() != path.resolve():
+            self.runs.open(path)  # the runs live beside the project file
         self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
 
     # ---- recovery ----------------------------------------------------------------------------------
     def write_recovery(self) -> None:
@@ -397,21 +447,15 @@ class MainWindow(QMainWindow):
         folder = projects.data_dir() / "imports"
         folder.mkdir(parents=True, exist_ok=True)
         output = Path(tempfile.mkdtemp(prefix=f"{path.stem}-", dir=folder)) / f"{path.stem}.cnnproj"
-        command = projects.import_command(path, output)
-        process = QProcess(self)
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        process.finished.connect(lambda code, _status: self._import_done(process, code, path, output))
-        self.import_process = process
         self.statusBar().showMessage(f"Importing {path.name}…")
-        process.start(command[0], command[1:])
+        self.import_process = run_child(projects.import_command(path, output),
+                                        lambda result: self._import_done(result, path, output), self)
 
-    def _import_done(self, process: QProcess, code: int, source: Path, output: Path) -> None:
-        log = bytes(process.readAll().data()).decode(errors="replace").strip()
+    def _import_done(self, result: ChildResult, source: Path, output: Path) -> None:
         self.import_process = None
-        process.deleteLater()
-        if code != 0 or not output.exists():
-            message = log.splitlines()[-1] if log else "the importer is not available in this installation"
-            QMessageBox.warning(self, "Cannot import", f"{source.name}: {message.removeprefix('error: ')}")
+        if not result.ok or not output.exists():
+            message = result.error_line() if not result.ok else "the importer wrote no project file"
+            QMessageBox.warning(self, "Cannot import", f"{source.name}: {message}")
             return
         try:
             project = load_project(output)
@@ -446,13 +490,33 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802
         path = Path(event.mimeData().urls()[0].toLocalFile())
         event.acceptProposedAction()
-        if path.is_dir() and hasattr(self.sections.get("Data"), "set_folder"):  # an image folder: Data panel
+        if path.is_dir() and "Data" in SECTIONS:  # an image folder: the Data panel
             self.show_section("Data")
             QTimer.singleShot(0, lambda: self.sections["Data"].set_folder(path))
             return
         QTimer.singleShot(0, lambda: self.open_path(path))
 
+    def _ask_training_close(self) -> str:
+        """'stop', 'background' or 'cancel' when the window closes during training."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Training is running",
+                          "A training run is still going. Stop it now (it writes a checkpoint you can "
+                          "resume), or keep it running in the background after the window closes?", parent=self)
+        stop = box.addButton("Stop and keep the checkpoint", QMessageBox.ButtonRole.AcceptRole)
+        background = box.addButton("Keep running in background", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return "stop" if box.clickedButton() is stop else "background" if box.clickedButton() is background \
+            else "cancel"
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        training = self.sections.built.get("Training")
+        leave_running = False
+        if training is not None and getattr(training, "running", False):
+            answer = self.ask_training_close()
+            if answer == "cancel":
+                event.ignore()
+                return
+            leave_running = answer == "background"
         if not self.maybe_save():
             event.ignore()
             return
@@ -461,9 +525,14 @@ class MainWindow(QMainWindow):
         self.autosave.stop()
         if self.import_process is not None:
             self.import_process.kill()
-            self.import_process.waitForFinished(2000)
+            self.import_process = None
         if self.editor is not None:
             self.editor.detach()
-        for page in self.sections.values():  # panels end their workers and child processes
+        if leave_running and training is not None:
+            training.release()  # the worker keeps training; its run directory records everything
+        for page in self.sections.built.values():  # panels end their workers and child processes
             getattr(page, "shutdown", lambda: None)()
+        helper = getattr(self, "_panels_helper", None)
+        if helper is not None:
+            helper.shutdown()
         event.accept()

@@ -3,15 +3,18 @@
 The Architecture section is the editor; Data, Training, Runs and Export are the panels of
 cnnstudio.gui.panels. To add one, put its factory here (or call `register`): the rail and
 the --section flag follow. `placeholder` makes a stand-in page for a section not built yet.
+A factory takes the window but a panel should only use `window.model` (the project model)
+and `window.runs` (the run store): `_panel(..., models=True)` builds `Panel(model, runs)`.
+Pages are built the first time they are shown (`Sections`), so the window opens fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -42,8 +45,11 @@ def _architecture(window: MainWindow) -> QWidget:
     return window.architecture_host
 
 
-def _panel(module: str, name: str) -> SectionFactory:
-    """A panel of cnnstudio.gui.panels, imported when the window is built."""
+def _panel(module: str, name: str, models: bool = False) -> SectionFactory:
+    """A panel of cnnstudio.gui.panels, imported when its section is first shown.
+
+    `models`: the panel takes (model, runs) and may have a `message` signal for the status bar.
+    """
 
     def make(window: MainWindow) -> QWidget:
         import importlib
@@ -55,17 +61,62 @@ def _panel(module: str, name: str) -> SectionFactory:
                 raise
             title = name.removesuffix("Panel")
             return placeholder(title, f"The {title} panel is not part of this build yet.")(window)
-        return getattr(panel, name)(window)
+        if not models:
+            return getattr(panel, name)(window)
+        page = getattr(panel, name)(window.model, window.runs)
+        message = getattr(page, "message", None)
+        if message is not None:
+            message.connect(lambda text: window.statusBar().showMessage(text, 10_000))
+        show_section = getattr(page, "show_section", None)
+        if show_section is not None:
+            show_section.connect(window.show_section)
+        return page
 
     return make
+
+
+class Sections(Mapping[str, QWidget]):
+    """The window's pages by section name; a page is built by its factory when first asked for."""
+
+    def __init__(self, window: MainWindow, stack: QStackedWidget):
+        self.window = window
+        self.stack = stack
+        self.built: dict[str, QWidget] = {}
+        self._slots: dict[str, QWidget] = {}
+        for name in SECTIONS:
+            slot = QWidget()  # stands in the stack until the page exists
+            self._slots[name] = slot
+            stack.addWidget(slot)
+
+    def __getitem__(self, name: str) -> QWidget:
+        if name not in SECTIONS:
+            raise KeyError(name)
+        page = self.built.get(name)
+        if page is None:
+            page = SECTIONS[name](self.window)
+            self.built[name] = page
+            slot = self._slots.pop(name)
+            current = self.stack.currentWidget() is slot
+            self.stack.insertWidget(self.stack.indexOf(slot), page)
+            self.stack.removeWidget(slot)
+            slot.deleteLater()
+            if current:
+                self.stack.setCurrentWidget(page)
+        return page
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SECTIONS)
+
+    def __len__(self) -> int:
+        return len(SECTIONS)
 
 
 SECTIONS: dict[str, SectionFactory] = {
     "Architecture": _architecture,
     "Data": _panel("data_panel", "DataPanel"),
-    "Training": _panel("training_panel", "TrainingPanel"),
-    "Runs": _panel("runs_panel", "RunsPanel"),
-    "Export": _panel("export_panel", "ExportPanel"),
+    "Training": _panel("training_panel", "TrainingPanel", models=True),
+    "Runs": _panel("runs_panel", "RunsPanel", models=True),
+    "Export": _panel("export_panel", "ExportPanel", models=True),
 }
 
 ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡", "Export": "⇪"}

@@ -28,8 +28,9 @@ from cnnstudio.project.file import Project, save_project
 @dataclass(frozen=True)
 class Change:
     """What changed. kind: "project" (another project opened: rebuild everything), "graph",
-    "settings" (section/key say which), "fields" (key names the project field), "state"
-    (dirty flag, undo/redo availability or the file path changed; nothing in the content)."""
+    "settings" (section/key say which), "fields" (key names the project field), "saved" (written
+    to model.path; key holds the path it had before, "" if untitled), "state" (dirty flag,
+    undo/redo availability or the file path changed; nothing in the content)."""
 
     kind: str
     section: str = ""
@@ -157,8 +158,10 @@ class ProjectModel:
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the project atomically (to `path`, else where it came from) and mark it clean."""
+        old = self.project.path
         target = save_project(self.project, path)
         self._modified = False
         self.stack.set_clean()
+        self._tell(Change("saved", key=str(old) if old is not None else ""))
         self._tell(Change("state"))
         return target

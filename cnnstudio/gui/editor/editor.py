@@ -1,7 +1,7 @@
 """The Architecture section: palette | canvas | inspector, with the table/diagnostics drawer.
 
-Every edit is a command from cnnstudio.graph.commands, run once here and then kept on a
-QUndoStack by a thin wrapper (so undo lives in the core and the GUI gets Qt's undo actions).
+Every edit is a command from cnnstudio.graph.commands pushed on the project model's one undo
+stack (cnnstudio.project.model), which also holds the settings edits: undo lives in the core.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import time
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QUndoCommand, QUndoStack
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -36,28 +36,11 @@ from cnnstudio.gui.editor.tables import DiagnosticsList, LayerTable
 from cnnstudio.gui.editor.toolbar import canvas_toolbar
 from cnnstudio.gui.editor.view import EditorView
 from cnnstudio.gui.widgets.param_form import ParamForm
+from cnnstudio.project.file import Project
+from cnnstudio.project.model import ProjectModel
 
 NODES_MIME = "application/x-cnnstudio-nodes"
 BIG_GRAPH = 80  # above this many layers a fresh graph opens with its stages collapsed
-
-
-class GraphUndoCommand(QUndoCommand):
-    """Wraps a core command; the first redo is skipped because the command already ran."""
-
-    def __init__(self, graph: Graph, command: cmd.Command):
-        super().__init__(command.label)
-        self.graph = graph
-        self.command = command
-        self._first = True
-
-    def redo(self) -> None:
-        if self._first:
-            self._first = False
-            return
-        self.command.do(self.graph)
-
-    def undo(self) -> None:
-        self.command.undo(self.graph)
 
 
 class BlockDialog(QDialog):
@@ -90,11 +73,14 @@ class ArchitectureEditor(QWidget):
     message = Signal(str)  # short status messages
     dirty_changed = Signal(bool)
 
-    def __init__(self, graph: Graph, parent=None):
+    def __init__(self, graph: Graph, parent=None, model: ProjectModel | None = None):
         super().__init__(parent)
         self.graph = graph
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        # The window passes its project model (one history for graph and settings edits);
+        # alone, the editor keeps a model of its own around the graph.
+        self.model = model if model is not None else ProjectModel(Project(graph=graph, name=graph.name))
+        self._was_dirty = self.model.dirty
+        self._unsubscribe = self.model.subscribe(self._model_changed)
         self.scene = EditorScene(graph, self.push, self)
         self.view = EditorView(self.scene)
         self.palette = Palette()
@@ -147,15 +133,18 @@ class ArchitectureEditor(QWidget):
             self.scene.collapse_level(depth)
         self._analysed(self.scene.analysis)
 
-    def _clean_changed(self, clean: bool) -> None:
-        self.dirty_changed.emit(not clean)
+    def _model_changed(self, change) -> None:
+        if change.kind == "graph" and change.undo:
+            self.scene.flush()
+        if self.model.dirty != self._was_dirty:
+            self._was_dirty = self.model.dirty
+            self.dirty_changed.emit(self._was_dirty)
 
     # ---- commands ---------------------------------------------------------------------------
     def push(self, command: cmd.Command) -> None:
         """Run a core command and record it; StudioError propagates before anything is recorded."""
         start = time.perf_counter()
-        command.do(self.graph)
-        self.undo_stack.push(GraphUndoCommand(self.graph, command))
+        self.model.push(command)
         self.scene.flush()
         self.last_refresh_s = time.perf_counter() - start
 
@@ -168,12 +157,10 @@ class ArchitectureEditor(QWidget):
         return True
 
     def undo(self) -> None:
-        self.undo_stack.undo()
-        self.scene.flush()
+        self.model.undo()  # graph or settings: the project has one history
 
     def redo(self) -> None:
-        self.undo_stack.redo()
-        self.scene.flush()
+        self.model.redo()
 
     # ---- selection --------------------------------------------------------------------------
     def selected(self) -> list[str]:
@@ -369,4 +356,5 @@ class ArchitectureEditor(QWidget):
         self.message.emit(f"Layer table saved to {path}")
 
     def detach(self) -> None:
+        self._unsubscribe()
         self.scene.detach()

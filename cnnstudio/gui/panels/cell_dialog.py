@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from cnnstudio.gui.panels.common import mark_dirty, muted
+from cnnstudio.gui.panels.common import muted
 from cnnstudio.gui.panels.thumbs import ThumbnailLoader
+from cnnstudio.project.commands import Composite, SetField
+from cnnstudio.project.model import ProjectModel
 
 
 def cell_entries(predictions: dict[str, Any] | None, true: int, predicted: int) -> list[dict[str, Any]]:
@@ -46,10 +48,11 @@ def relative_to_dataset(project: Any, path: str) -> str | None:
 
 
 class CellDialog(QDialog):
-    def __init__(self, window: Any, project: Any, classes: list[str], entries: list[dict[str, Any]],
+    def __init__(self, model: ProjectModel, classes: list[str], entries: list[dict[str, Any]],
                  true: int, predicted: int, parent=None):
         super().__init__(parent)
-        self.window_ref, self.project, self.classes = window, project, classes
+        self.model, self.classes = model, classes
+        self.project = model.project
         name = lambda i: classes[i] if i < len(classes) else str(i)  # noqa: E731
         self.setWindowTitle(f"True {name(true)} → predicted {name(predicted)}")
         self.resize(760, 520)
@@ -110,34 +113,39 @@ class CellDialog(QDialog):
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
 
     def exclude_selected(self) -> int:
+        exclusions, relabels = list(self.project.exclusions), dict(self.project.relabels)
         done = 0
         for path in self.selected_paths():
             rel = relative_to_dataset(self.project, path)
-            if rel is not None and rel not in self.project.exclusions:
-                self.project.exclusions.append(rel)
-                self.project.relabels.pop(rel, None)
+            if rel is not None and rel not in exclusions:
+                exclusions.append(rel)
+                relabels.pop(rel, None)
                 self.items[path].setText(f"excluded\n{Path(path).name}")
                 done += 1
-        self._changed(f"{done} file(s) excluded from the project.", done)
+        self._changed(f"{done} file(s) excluded from the project.", done, exclusions, relabels,
+                      f"Exclude {done} file(s)")
         return done
 
     def relabel_selected(self, class_name: str) -> int:
+        exclusions, relabels = list(self.project.exclusions), dict(self.project.relabels)
         done = 0
         for path in self.selected_paths():
             rel = relative_to_dataset(self.project, path)
             if rel is not None:
-                self.project.relabels[rel] = class_name
-                if rel in self.project.exclusions:
-                    self.project.exclusions.remove(rel)
+                relabels[rel] = class_name
+                if rel in exclusions:
+                    exclusions.remove(rel)
                 self.items[path].setText(f"→ {class_name}\n{Path(path).name}")
                 done += 1
-        self._changed(f"{done} file(s) relabelled as '{class_name}' in the project.", done)
+        self._changed(f"{done} file(s) relabelled as '{class_name}' in the project.", done, exclusions, relabels,
+                      f"Relabel {done} file(s) as '{class_name}'")
         return done
 
-    def _changed(self, message: str, done: int) -> None:
+    def _changed(self, message: str, done: int, exclusions: list[str], relabels: dict[str, str], label: str) -> None:
+        """One undoable step on the project model (Ctrl+Z in the window brings the files back)."""
         self.status.setText(message + (" Start a new run to retrain." if done else ""))
         if done:
-            mark_dirty(self.window_ref)
+            self.model.push(Composite(label, [SetField("exclusions", exclusions), SetField("relabels", relabels)]))
 
     def done(self, result: int) -> None:
         self.thumbs.shutdown()

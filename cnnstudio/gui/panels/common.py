@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from cnnstudio.gui import theme
+from cnnstudio.gui.child_process import child_environment, cli_command, python_command  # noqa: F401
 
 
 def box(title: str, widget: QWidget | None = None, tip: str = "") -> tuple[QFrame, QVBoxLayout]:
@@ -93,30 +92,13 @@ def style_plot(plot: Any, title: str, left: str, bottom: str) -> None:
 SERIES_COLOURS = ["#3d7eff", "#e0702f", "#2f9e5f", "#c2439a", "#8a6bd3", "#c58a00", "#2f9e8f", "#d64541"]
 
 
-def python_command(*module_args: str) -> list[str]:
-    """A child Python running a module of this installation (never a fork of the window)."""
-    return [sys.executable, *module_args]
-
-
-def cli_command(*args: str) -> list[str]:
-    return python_command("-m", "cnnstudio", *args)
-
-
-def child_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
-
-
 def open_folder(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def mark_dirty(window: Any) -> None:
-    """Tell the window its project changed outside the editor's undo stack (settings, curation)."""
-    if window is None:
-        return
-    window._forced_dirty = True
-    update = getattr(window, "_update_title", None)
-    if update is not None:
-        update()
+    """Deprecated: edit through window.model (set_setting / set_field / push) so the change is
+    undoable. Kept for panels not yet moved: tells the project model it changed."""
+    model = getattr(window, "model", None)
+    if model is not None:
+        model.mark_modified()

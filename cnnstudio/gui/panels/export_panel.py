@@ -1,5 +1,9 @@
 """The Export section: export a run (verified, in a child `cnnstudio export`), fine-tune, and try
-the model on dropped images (top-5 and Grad-CAM from the TensorFlow helper process)."""
+the model on dropped images (top-5 and Grad-CAM from the TensorFlow helper process).
+
+The run list is the run store's: a run that finishes is offered at once, newest selected.
+Alone: `python -m cnnstudio.gui.panels.export_panel [PROJECT]`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -30,18 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.data import formats
-from cnnstudio.gui.panels.common import (
-    array_to_pixmap,
-    box,
-    child_environment,
-    cli_command,
-    muted,
-    scrolled,
-)
+from cnnstudio.gui.child_process import ChildProcess, ChildResult, cli_command, run_child
+from cnnstudio.gui.panels.common import array_to_pixmap, box, muted, scrolled
 from cnnstudio.gui.panels.confusion import ClassBars
 from cnnstudio.gui.panels.helper import helper_for
+from cnnstudio.project.model import ProjectModel
 from cnnstudio.training import run_records
-from cnnstudio.training.runstore import runs_folder
+from cnnstudio.training.runstore import RunChange, RunStore
 
 FORMATS = {"savedmodel": ("SavedModel", "savedmodel"), "keras": (".keras", "model.keras"),
            "tflite": ("TFLite", "model.tflite"), "onnx": ("ONNX", "model.onnx"), "python": ("Python source", "model.py")}
@@ -115,10 +114,14 @@ class ResultCard(QFrame):
 
 
 class ExportPanel(QWidget):
-    def __init__(self, window: Any):
-        super().__init__()
-        self.window_ref = window
-        self.process: QProcess | None = None
+    message = Signal(str)
+
+    def __init__(self, model: ProjectModel, runs: RunStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.store = runs
+        self.runs: list[run_records.RunSummary] = []
+        self.process: ChildProcess | None = None
         self.queue: list[list[str]] = []
         self.reports: list[dict[str, Any]] = []
         self.results: list[dict[str, Any]] = []
@@ -206,25 +209,34 @@ class ExportPanel(QWidget):
         right_column.addWidget(infer_frame)
         splitter.addWidget(right)
         splitter.setSizes([560, 700])
-        window.project_changed.connect(lambda _p: self.refresh())
+        self._unsubscribe = runs.subscribe(self._runs_changed)
+        self._output_folder: Path | None = None
         self.refresh()
 
     # ---- runs ----------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        folder = runs_folder(self.window_ref.project.path)
-        self.runs = run_records.list_runs(folder)
+    def _runs_changed(self, change: RunChange) -> None:
+        self.refresh(newest=change.kind in ("finished", "reloaded"))
+
+    def refresh(self, newest: bool = False) -> None:
+        """Show the store's runs; `newest` selects the newest run with checkpoints (a run just ended)."""
+        folder = self.store.folder
+        self.runs = [run for run in self.store.runs if not self.store.is_live(run.path)]
         current = self.run_box.currentData()
+        self.run_box.blockSignals(True)
         self.run_box.clear()
         for run in self.runs:
             best = "" if run.best_metric is None else f" · best {run.best_metric:.3f}"
             self.run_box.addItem(f"{run.name} · {run.status}{best}", str(run.path))
         usable = [i for i, run in enumerate(self.runs) if (run.path / "checkpoints").is_dir()]
-        if current and self.run_box.findData(current) >= 0:
+        if not newest and current and self.run_box.findData(current) >= 0:
             self.run_box.setCurrentIndex(self.run_box.findData(current))
         elif usable:  # the newest run that has checkpoints to export
             self.run_box.setCurrentIndex(usable[0])
-        if not self.output.text() and folder is not None:
-            self.output.setText(str(folder.parent / "export"))
+        self.run_box.blockSignals(False)
+        default_output = str(folder.parent / "export") if folder is not None else ""
+        if folder != self._output_folder and (not self.output.text() or self._output_folder is not None):
+            self.output.setText(default_output)  # another project: its own export folder
+            self._output_folder = folder
         has = bool(self.runs)
         for widget in (self.export_button, self.drop, self.samples_button):
             widget.setEnabled(has)
@@ -271,27 +283,16 @@ class ExportPanel(QWidget):
                             "process…")
         self.process = self._start(command, self._export_done)
 
-    def _start(self, command: list[str], done) -> QProcess:
-        process = QProcess(self)
-        environment = QProcessEnvironment()
-        for name, value in child_environment().items():
-            environment.insert(name, value)
-        process.setProcessEnvironment(environment)
-        process.finished.connect(lambda code, _status: done(process, code))
-        process.start(command[0], command[1:])
-        return process
+    def _start(self, command: list[str], done) -> ChildProcess:
+        return run_child(command, done, self)
 
-    def _export_done(self, process: QProcess, code: int) -> None:
-        out = bytes(process.readAllStandardOutput().data()).decode(errors="replace")
-        err = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
-        process.deleteLater()
+    def _export_done(self, result: ChildResult) -> None:
         try:
-            report = json.loads(out)
+            report = json.loads(result.stdout)
             self.reports.append(report)
             self.report.append(report_html(report))
         except json.JSONDecodeError:
-            message = next((line for line in reversed(err.splitlines()) if line.startswith("error:")),
-                           err.splitlines()[-1] if err else f"exit status {code}")
+            message = f"error: {result.error_line()}"
             self.reports.append({"passed": False, "error": message})
             self.report.append(f"<p style='color:#d64541'>{message}</p>")
         self._next_export()
@@ -300,7 +301,7 @@ class ExportPanel(QWidget):
     def open_finetune(self):
         from cnnstudio.gui.panels.finetune_wizard import FinetuneWizard
 
-        wizard = FinetuneWizard(self.runs, self.window_ref.project.path, self)
+        wizard = FinetuneWizard(self.runs, self.model.path, self)
         wizard.accepted.connect(lambda: self.start_finetune(wizard))
         wizard.open()
         return wizard
@@ -317,17 +318,12 @@ class ExportPanel(QWidget):
         self.process = self._start(wizard.command(), self._finetune_done)
         return True
 
-    def _finetune_done(self, process: QProcess, code: int) -> None:
-        out = bytes(process.readAllStandardOutput().data()).decode(errors="replace")
-        err = bytes(process.readAllStandardError().data()).decode(errors="replace").strip()
-        process.deleteLater()
+    def _finetune_done(self, result: ChildResult) -> None:
         self.process = None
         try:
-            phases = json.loads(out)
+            phases = json.loads(result.stdout)
         except json.JSONDecodeError:
-            message = next((line for line in reversed(err.splitlines()) if line.startswith("error:")),
-                           f"exit status {code}")
-            self.status.setText(f"Fine-tuning failed: {message}")
+            self.status.setText(f"Fine-tuning failed: {result.error_line()}")
             return
         lines = [f"phase {p['phase']}: {p['status']}, best {p.get('best_metric')} → {p['run_dir']}" for p in phases]
         self.status.setText(f"Fine-tuned into {self.finetune_output}. Open its project from File ▸ Open.")
@@ -340,7 +336,7 @@ class ExportPanel(QWidget):
             return False
         self.infer_status.setText(f"Classifying {len(files)} image(s)…")
         out = str(Path(self.temp.name) / f"predict-{len(self.results)}.npz")
-        helper_for(self.window_ref).request("predict", {"model": str(run), "checkpoint": self.checkpoint(),
+        helper_for(self.window()).request("predict", {"model": str(run), "checkpoint": self.checkpoint(),
                                                         "images": files, "top_k": 5, "gradcam": True, "out": out},
                                             lambda answer: self._classified(answer, out))
         return True
@@ -357,7 +353,7 @@ class ExportPanel(QWidget):
                 picked.setdefault(int(row["label"]), row["path"])
         if picked:
             return [picked[k] for k in sorted(picked)][:limit]
-        return [str(p) for p in find_images(self.window_ref.project.dataset_folder(), limit)]
+        return [str(p) for p in find_images(self.model.project.dataset_folder(), limit)]
 
     def classify_samples(self) -> bool:
         return self.classify(self.sample_images())
@@ -379,7 +375,7 @@ class ExportPanel(QWidget):
 
         if not self.results and self.run_dir() is not None:
             self.classify_samples()
-        helper = getattr(self.window_ref, "_panels_helper", None)
+        helper = getattr(self.window(), "_panels_helper", None)
         deadline = time.monotonic() + timeout_s
         while helper is not None and helper.busy and time.monotonic() < deadline:
             QApplication.processEvents()
@@ -400,12 +396,19 @@ class ExportPanel(QWidget):
         self.infer_status.setText(f"{len(self.results)} image(s) classified. {notes}".strip())
 
     def shutdown(self) -> None:
+        self._unsubscribe()
         self.queue.clear()
         process, self.process = self.process, None
         if process is not None:
             process.kill()
-            process.waitForFinished(3000)
-        helper = getattr(self.window_ref, "_panels_helper", None)
-        if helper is not None:
-            helper.shutdown()
+        if self.window() is self:  # alone (no window owns the helper): end it here
+            helper = getattr(self, "_panels_helper", None)
+            if helper is not None:
+                helper.shutdown()
         self.temp.cleanup()
+
+
+if __name__ == "__main__":
+    from cnnstudio.gui.app import preview_panel
+
+    raise SystemExit(preview_panel(ExportPanel))

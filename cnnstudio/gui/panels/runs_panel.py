@@ -1,16 +1,20 @@
-"""The Runs section: every run of the project, overlaid curves, "what changed", open, delete."""
+"""The Runs section: every run of the project, overlaid curves, "what changed", open, delete.
+
+It draws the run store (cnnstudio.training.runstore): a run that starts, finishes or is
+deleted anywhere shows here at once, the newest and the one before it selected.
+Alone: `python -m cnnstudio.gui.panels.runs_panel [PROJECT]`.
+"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -21,33 +25,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.gui.panels.common import (
-    SERIES_COLOURS,
-    box,
-    muted,
-    open_folder,
-    style_plot,
-)
+from cnnstudio.errors import StudioError
+from cnnstudio.gui.panels.common import SERIES_COLOURS, box, muted, open_folder, style_plot
 from cnnstudio.gui.panels.plots import pg
+from cnnstudio.gui.panels.training_text import duration
+from cnnstudio.project.model import ProjectModel
 from cnnstudio.training import run_records
 from cnnstudio.training.rundir import RunDirectory
-from cnnstudio.training.runstore import runs_folder
+from cnnstudio.training.runstore import RunChange, RunStore
 
 COLUMNS = ("Run", "Status", "Date", "Best val acc", "Epochs", "Duration", "Key settings")
 STATUS_COLOURS = {"completed": "#2f9e5f", "running": "#3d7eff", "stopped": "#c58a00", "failed": "#d64541"}
 
 
 class RunsPanel(QWidget):
-    def __init__(self, window: Any):
-        super().__init__()
-        self.window_ref = window
-        self.runs: list[run_records.RunSummary] = []
+    message = Signal(str)
+
+    def __init__(self, model: ProjectModel, runs: RunStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.store = runs
         self.confirm = self._confirm  # replaced in tests
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         bar = QHBoxLayout()
         self.folder_label = muted()
         self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Read the runs folder again (runs made by another program, e.g. the CLI).")
         self.open_button = QPushButton("Open folder")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete the selected runs from disk (asks first).")
@@ -75,15 +79,21 @@ class RunsPanel(QWidget):
         splitter.addWidget(self.table)
         lower = QSplitter(Qt.Orientation.Horizontal)
         plots = QWidget()
-        plot_row = QHBoxLayout(plots)
-        plot_row.setContentsMargins(0, 0, 0, 0)
+        plot_column = QVBoxLayout(plots)
+        plot_column.setContentsMargins(0, 0, 0, 0)
+        plot_row = QHBoxLayout()
         self.acc_plot, self.loss_plot = pg.PlotWidget(), pg.PlotWidget()
         style_plot(self.acc_plot, "Validation accuracy", "fraction correct", "epoch")
         style_plot(self.loss_plot, "Validation loss", "cross-entropy", "epoch")
         for plot in (self.acc_plot, self.loss_plot):
-            plot.getPlotItem().addLegend(offset=(-8, 8))
             plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
             plot_row.addWidget(plot)
+        plot_column.addLayout(plot_row, 1)
+        # The legend is a line under the plots: it never covers a curve, whatever the run names.
+        self.legend = QLabel(objectName="RunsLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        plot_column.addWidget(self.legend)
         frame, _ = box("Curves of the selected runs", plots)
         lower.addWidget(frame)
         self.diff = QTextBrowser()
@@ -94,22 +104,37 @@ class RunsPanel(QWidget):
         splitter.addWidget(lower)
         splitter.setSizes([330, 480])
         outer.addWidget(splitter, 1)
-        window.project_changed.connect(lambda _p: self.refresh())
-        self.refresh()
+        self._unsubscribe = runs.subscribe(self._runs_changed)
+        self._show_runs(select_newest=True)
+
+    @property
+    def runs(self) -> list[run_records.RunSummary]:
+        return self.store.runs
 
     def folder(self) -> Path | None:
-        return runs_folder(self.window_ref.project.path)
+        return self.store.folder
 
     def refresh(self) -> None:
+        """The Refresh button: the store reads the folder again; this panel redraws from it."""
+        self.store.refresh()
+
+    def _runs_changed(self, change: RunChange) -> None:
+        # A new or finished run: it and the one before it are selected, so "what changed" shows.
+        self._show_runs(select_newest=change.kind in ("started", "finished"))
+
+    def _show_runs(self, select_newest: bool) -> None:
+        keep = set() if select_newest else {run.path for run in self.selected()}
         folder = self.folder()
-        self.runs = run_records.list_runs(folder)
         self.folder_label.setText(f"{len(self.runs)} run(s) in {folder}" if folder else
                                   "Save the project: its runs are kept in runs/ beside the project file.")
+        self.table.blockSignals(True)
+        self.table.clearSelection()
         self.table.setRowCount(len(self.runs))
         for row, run in enumerate(self.runs):
             best = "—" if run.best_metric is None else f"{run.best_metric:.3f} (epoch {run.best_epoch})"
             values = (run.name, run.status, run.started.strftime("%Y-%m-%d %H:%M") if run.started else "",
-                      best, f"{run.epochs_completed}/{run.epochs or '?'}", _duration(run.seconds), run.key_settings())
+                      best, f"{run.epochs_completed}/{run.epochs or '?'}",
+                      duration(run.seconds) if run.seconds else "—", run.key_settings())
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 1:
@@ -119,12 +144,12 @@ class RunsPanel(QWidget):
                 if col in (3, 4, 5):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
-        if self.runs and not self.table.selectedItems():
-            # The two newest runs: their curves overlaid and what changed between them.
-            self.table.selectRow(0)
-            if len(self.runs) > 1:
-                model = self.table.selectionModel()
-                model.select(self.table.model().index(1, 0), model.SelectionFlag.Select | model.SelectionFlag.Rows)
+        rows = [i for i, run in enumerate(self.runs) if run.path in keep] or list(range(min(2, len(self.runs))))
+        model = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in rows:
+            model.select(self.table.model().index(row, 0), flags)
+        self.table.blockSignals(False)
         self._selection_changed()
 
     def selected(self) -> list[run_records.RunSummary]:
@@ -134,12 +159,10 @@ class RunsPanel(QWidget):
     def _selection_changed(self) -> None:
         chosen = self.selected()
         self.open_button.setEnabled(len(chosen) == 1)
-        self.delete_button.setEnabled(bool(chosen))
+        self.delete_button.setEnabled(any(not self.store.is_live(run.path) for run in chosen))
         for plot in (self.acc_plot, self.loss_plot):
             plot.getPlotItem().clear()
-            legend = plot.getPlotItem().legend
-            if legend is not None:
-                legend.clear()
+        legend = []
         for i, run in enumerate(chosen[:len(SERIES_COLOURS)]):
             rows = RunDirectory(run.path, writer=False).read_metrics()
             epochs = [r["epoch"] for r in rows if r.get("val_accuracy") is not None]
@@ -147,7 +170,9 @@ class RunsPanel(QWidget):
             for plot, key in ((self.acc_plot, "val_accuracy"), (self.loss_plot, "val_loss")):
                 values = [r[key] for r in rows if r.get("val_accuracy") is not None]
                 plot.plot(epochs, values, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-                          symbolBrush=colour, symbolPen=None, name=run.name)
+                          symbolBrush=colour, symbolPen=None)
+            legend.append(f"<span style='color:{colour}'>━━</span>&nbsp;{_escape(run.name)}")
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(legend))
         self.show_diff(chosen)
 
     def show_diff(self, chosen: list[run_records.RunSummary]) -> None:
@@ -177,31 +202,29 @@ class RunsPanel(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def delete_selected(self) -> int:
-        chosen = [r for r in self.selected() if r.status != "running" or not self._is_live(r.path)]
+        chosen = [r for r in self.selected() if not self.store.is_live(r.path)]
         if not chosen:
             return 0
         names = ", ".join(r.name for r in chosen[:5]) + ("…" if len(chosen) > 5 else "")
         if not self.confirm("Delete runs", f"Delete {len(chosen)} run(s) from disk: {names}?\n"
                             "Their checkpoints, curves and models are removed. This cannot be undone."):
             return 0
-        for run in chosen:
-            shutil.rmtree(run.path, ignore_errors=True)
-        self.refresh()
+        try:
+            self.store.delete([run.path for run in chosen])
+        except StudioError as exc:
+            self.message.emit(str(exc))
+            return 0
         return len(chosen)
 
-    def _is_live(self, path: Path) -> bool:
-        training = getattr(self.window_ref, "sections", {}).get("Training")
-        return bool(training is not None and training.client.running and training.run_dir == path)
+    def shutdown(self) -> None:
+        self._unsubscribe()
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+if __name__ == "__main__":
+    from cnnstudio.gui.app import preview_panel
+
+    raise SystemExit(preview_panel(RunsPanel))

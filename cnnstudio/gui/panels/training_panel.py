@@ -1,7 +1,9 @@
 """The Training section: settings, Start / Stop / Resume, live plots, confusion matrix, event log.
 
-The run is the worker process (cnnstudio.training.worker) under a QProcess; this panel only
-reads its events and its run directory. On a project change it re-attaches to the latest run.
+The run is the worker process (cnnstudio.training.worker) under a QProcess; this panel reads
+its events and tells the run store when a run starts, progresses and ends. It edits the
+training settings through the project model (undoable) and follows the store's latest run.
+Alone: `python -m cnnstudio.gui.panels.training_panel [PROJECT]`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -25,42 +27,69 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.gui.panels.common import box, mark_dirty, muted, scrolled
+from cnnstudio.errors import StudioError
+from cnnstudio.gui.panels.common import box, muted, scrolled
 from cnnstudio.gui.panels.confusion import ClassBars, ConfusionMatrix
 from cnnstudio.gui.panels.plots import LivePlots
-from cnnstudio.gui.panels.training_text import CATEGORIES, LOG_LINES, describe, duration, local_gpus
+from cnnstudio.gui.panels.training_text import (
+    CATEGORIES,
+    LOG_LINES,
+    describe,
+    duration,
+    fix_for,
+    local_gpus,
+    log_lines,
+)
 from cnnstudio.gui.panels.worker_client import WorkerClient
-from cnnstudio.gui.widgets.param_form import ParamForm
+from cnnstudio.gui.widgets import param_form
 from cnnstudio.project import schema
+from cnnstudio.project.model import Change, ProjectModel
 from cnnstudio.training import run_records
-from cnnstudio.training.runstore import runs_folder
+from cnnstudio.training.runstore import RunChange, RunStore
 
 
 class TrainingPanel(QWidget):
-    def __init__(self, window: Any):
-        super().__init__()
-        self.window_ref = window
+    message = Signal(str)  # for the window's status bar
+    show_section = Signal(str)  # a failure's fix lives in another section (Data, Architecture)
+
+    def __init__(self, model: ProjectModel, runs: RunStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.runs = runs
         self.client = WorkerClient(self)
         self.client.events.connect(self.on_events)
         self.client.stderr.connect(self._on_stderr)
         self.client.exited.connect(self._on_exit)
         self.client.state_changed.connect(lambda _s: self._update_buttons())
         self.run_dir: Path | None = None
+        self.fresh_run = False  # the worker was started by Start (not Resume) for this run
         self.classes: list[str] = []
         self.total_steps = 0
         self.done_steps = 0
         self.session_start: tuple[float, int] | None = None
         self.last_error: dict[str, Any] | None = None
+        self.failure: str | None = None  # the category the banner shows
         self.finished_event: dict[str, Any] | None = None
         self.events_seen = 0
         self._pending_log: list[str] = []
+        self._own_edit = False
+        self.form: Any = None
         self._build()
         self.ui_timer = QTimer(self)
         self.ui_timer.setInterval(100)  # progress, ETA and log: at most 10 updates per second
         self.ui_timer.timeout.connect(self._refresh)
         self.ui_timer.start()
-        window.project_changed.connect(self.set_project)
-        self.set_project(window.project)
+        self._unsubscribe = [model.subscribe(self._model_changed), runs.subscribe(self._runs_changed)]
+        self._show_settings()
+        self.attach(runs.latest.path if runs.latest else None)
+
+    @property
+    def project(self):
+        return self.model.project
+
+    @property
+    def running(self) -> bool:
+        return self.client.running
 
     # ---- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -106,9 +135,13 @@ class TrainingPanel(QWidget):
         banner_row.setContentsMargins(10, 6, 6, 6)
         self.banner_text = QLabel()
         self.banner_text.setWordWrap(True)
+        self.banner_fix = QPushButton()
+        self.banner_fix.clicked.connect(self.apply_fix)
+        self.banner_fix.hide()
         self.banner_resume = QPushButton("Resume")
         self.banner_resume.clicked.connect(self.resume)
         banner_row.addWidget(self.banner_text, 1)
+        banner_row.addWidget(self.banner_fix)
         banner_row.addWidget(self.banner_resume)
         self.banner.setStyleSheet("QFrame#CrashBanner { background: #fbe3e1; border: 1px solid #e49a93; "
                                   "border-radius: 6px; } QFrame#CrashBanner QLabel { color: #6b1d17; }")
@@ -145,29 +178,48 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     # ---- project ---------------------------------------------------------------------------
-    def set_project(self, project: Any) -> None:
-        self.project = project
-        old = getattr(self, "form", None)
+    def _model_changed(self, change: Change) -> None:
+        if change.kind == "project":
+            self._show_settings()
+        elif change.kind == "settings" and change.section == "training" and not self._own_edit:
+            self._show_setting(change.key)
+
+    def _runs_changed(self, change: RunChange) -> None:
+        if change.kind == "reloaded" and not self.client.running:
+            self.attach(self.runs.latest.path if self.runs.latest else None)
+        elif change.kind == "deleted" and self.run_dir is not None and self.run_dir in change.paths \
+                and not self.client.running:
+            self.attach(self.runs.latest.path if self.runs.latest else None)
+
+    def _show_settings(self) -> None:
+        """Build the settings form for the current project's training section."""
+        old = self.form
         if old is not None:
             old.setParent(None)
             old.deleteLater()
         while self.settings_layout.count():
             self.settings_layout.takeAt(0)
-        self.form = ParamForm(schema.TRAINING, project.training)
+        rules = getattr(schema, "rule_problems", None)
+        self.form = param_form.ParamForm(schema.TRAINING, self.project.training, where="Training settings",
+                                         rules=(lambda values: rules("training", values)) if rules else None)
         self.form.changed.connect(self._setting_changed)
         self.settings_layout.addWidget(self.device_row())
         self.settings_layout.addWidget(self.form)
         self.settings_layout.addStretch(1)
-        if not self.client.running:
-            runs = run_records.list_runs(runs_folder(project.path))
-            self.attach(runs[0].path if runs else None)
+
+    def _show_setting(self, key: str) -> None:
+        """A training setting changed elsewhere (undo, the status bar's batch box, a recipe)."""
+        value = self.project.training.get(key)
+        if key == "device":
+            self._select_device(value)
+        setter = getattr(self.form, "set_value", None)
+        if setter is not None:
+            setter(key, value)
+        elif key in self.form.fields:
+            self._show_settings()  # the form has no way to take one value: build it again
 
     def device_row(self) -> QWidget:
         """Device choice: auto, CPU, each GPU, all GPUs (the training.device setting)."""
-        old = getattr(self, "device_box", None)
-        if old is not None:
-            old.parent().hide()
-            old.parent().deleteLater()
         holder = QWidget()
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 4)
@@ -179,66 +231,78 @@ class TrainingPanel(QWidget):
         choices += [(f"GPU {i}: {name}", f"gpu:{i}") for i, name in enumerate(gpus)]
         if len(gpus) > 1:
             choices.append((f"All {len(gpus)} GPUs (mirrored)", "all"))
-        current = str(self.project.training.get("device", "auto"))
-        if current not in [value for _label, value in choices]:
-            choices.append((current, current))
         for text, value in choices:
             self.device_box.addItem(text, value)
-        self.device_box.setCurrentIndex(self.device_box.findData(current))
+        self._select_device(str(self.project.training.get("device", "auto")))
         self.device_box.currentIndexChanged.connect(
             lambda i: self._setting_changed("device", self.device_box.itemData(i)))
         row.addWidget(label)
         row.addWidget(self.device_box, 1)
         return holder
 
+    def _select_device(self, value: Any) -> None:
+        value = str(value)
+        self.device_box.blockSignals(True)
+        if self.device_box.findData(value) < 0:
+            self.device_box.addItem(value, value)
+        self.device_box.setCurrentIndex(self.device_box.findData(value))
+        self.device_box.blockSignals(False)
+
     def _setting_changed(self, name: str, value: Any) -> None:
-        self.project.training[name] = value
-        mark_dirty(self.window_ref)
-        field = self.form.fields.get(name)
-        if name == "device" and field is not None and hasattr(field.editor, "setText"):
-            field.editor.blockSignals(True)
-            field.editor.setText(str(value))  # the text field under More shows the same setting
-            field.editor.blockSignals(False)
-        if name == "batch_size" and hasattr(self.window_ref, "batch"):
-            self.window_ref.batch.setValue(int(value))
+        """An edit in this panel: one undoable step on the project model."""
+        self._own_edit = name != "device"  # the device also shows in the form's text field
+        try:
+            self.model.set_setting("training", name, value)
+        except StudioError as exc:
+            self.message.emit(str(exc))
+        finally:
+            self._own_edit = False
 
     # ---- showing a run ---------------------------------------------------------------------
-    def reset_view(self) -> None:
+    def reset_view(self, keep_log: bool = False) -> None:
         self.plots.clear()
         self.matrix.set_matrix(None, [])
         self.class_bars.set_values(None, [])
-        self.log.clear()
-        self.banner.hide()
+        if not keep_log:
+            self.log.clear()
+            self._pending_log.clear()
+        self._hide_banner()
         self.last_error = self.finished_event = None
         self.total_steps = self.done_steps = 0
         self.progress.setValue(0)
         self.eta.setText("")
 
-    def attach(self, run_dir: Path | None) -> None:
-        """Show a finished or stopped run from its files (curves, matrix, status)."""
-        self.reset_view()
+    def attach(self, run_dir: Path | None, keep_log: bool = False) -> None:
+        """Show a finished or stopped run from its files (curves, matrix, event log, status)."""
+        self.reset_view(keep_log)
         self.run_dir = run_dir
         if run_dir is None:
-            self.run_label.setText("No run yet: Start trains the project in a new run beside the project file.")
+            self.run_label.setText("No run yet: Start trains the project in a new run beside the project file."
+                                   if self.project.path is not None else
+                                   "No run yet: Start saves the project and trains it in a new run.")
             self._update_buttons()
             return
         self.classes = run_records.class_names(run_dir)
         for record in run_records.read_batches(run_dir):
             self.plots.add_batch(record)
-        summary = run_records.summarize(run_dir)
+        summary = self.runs.get(run_dir) or run_records.summarize(run_dir)
         for row in run_records.RunDirectory(run_dir, writer=False).read_metrics():
             self.plots.add_epoch({**row, "best": False})
         self.plots.set_best(summary.best_epoch)
         epoch = run_records.last_event(run_dir, "epoch")
         if epoch is not None:
             self._show_epoch(epoch)
+        if not keep_log:
+            self.log.setPlainText("\n".join(log_lines(run_dir)))
         if summary.epochs:
             self.progress.setValue(int(100 * summary.epochs_completed / summary.epochs))
         best = "" if summary.best_metric is None else f", best {summary.best_metric:.3f} at epoch {summary.best_epoch}"
+        took = f", {duration(summary.seconds)}" if summary.seconds else ""
         self.run_label.setText(f"Run {run_dir.name}: {summary.status}, {summary.epochs_completed}/"
-                               f"{summary.epochs or '?'} epochs{best}.")
+                               f"{summary.epochs or '?'} epochs{best}{took}.")
         if summary.status == "failed" and summary.error:
-            self._show_banner("other", summary.error)
+            error = run_records.last_event(run_dir, "error") or {}
+            self._show_banner(str(error.get("category") or "other"), summary.error, log=False)
         self._update_buttons()
 
     def _show_epoch(self, event: dict[str, Any]) -> None:
@@ -253,21 +317,29 @@ class TrainingPanel(QWidget):
         from cnnstudio.training.job import Job
         from cnnstudio.training.process import worker_command
 
-        window = self.window_ref
-        if self.project.path is None:
-            # An untitled project (the sample on first run) trains without a Save dialog: it
-            # is kept in the user's project folder, and the status bar says where.
-            path = untitled_location(self.project.name)
-            if not window.save_as(path):
-                return False
-            window.statusBar().showMessage(f"Saved the project to {path} so its runs have a home.", 10_000)
-        elif getattr(window, "dirty", False) and not window.save():
+        refused = param_form.refusal(self, "Start")
+        if refused:
+            self.message.emit(refused)
+            self._log(refused)
+            return False
+        try:
+            if self.project.path is None:
+                # An untitled project (the sample on first run) trains without a Save dialog: it
+                # is kept in the user's project folder, and the status bar says where.
+                path = untitled_location(self.project.name)
+                self.model.save(path)
+                self.message.emit(f"Saved the project to {path} so its runs have a home.")
+            elif self.model.dirty:
+                self.model.save()
+        except (StudioError, OSError) as exc:
+            self.message.emit(f"Cannot save the project before training: {exc}")
             return False
         run_dir = default_run_dir(self.project.path)
         run_dir.mkdir(parents=True, exist_ok=True)
         job = Job(project=str(Path(self.project.path).resolve()), run_dir=str(run_dir.resolve()))
         job_file = job.save(run_dir / "job.json")
         self.launch(worker_command(job_file), run_dir)
+        self.fresh_run = True
         return True
 
     def resume(self) -> bool:
@@ -279,7 +351,8 @@ class TrainingPanel(QWidget):
         original = load_job(self.run_dir / "job.json")
         job = Job(project=original.project, run_dir=str(self.run_dir), mode="resume")
         job_file = job.save(self.run_dir / "resume-job.json")
-        self.attach(self.run_dir)  # the curves so far; the resumed epochs continue them
+        self.attach(self.run_dir, keep_log=True)  # the curves so far; the resumed epochs continue them
+        self._log("resuming from the last checkpoint")
         self.launch(worker_command(job_file), self.run_dir, keep_view=True)
         return True
 
@@ -289,18 +362,27 @@ class TrainingPanel(QWidget):
         if not keep_view:
             self.reset_view()
         else:
-            self.banner.hide()
+            self._hide_banner()
             self.last_error = self.finished_event = None
         self.run_dir = run_dir
+        self.fresh_run = False
         self.events_seen = 0
         self.session_start = None
         self.run_label.setText(f"Run {run_dir.name if run_dir else '(test)'}: starting the worker…")
         self.client.start(command, run_dir, env)
+        if run_dir is not None:
+            self.runs.run_started(run_dir)
         self._update_buttons()
 
     def stop(self) -> None:
         self.client.stop()
+        self.eta.setText("stopping…")
         self._log("stop requested: the worker finishes its step and writes a checkpoint")
+
+    def release(self) -> None:
+        """The window closes but training goes on (the run directory records it; reopen to see it)."""
+        self.client.release()
+        self.ui_timer.stop()
 
     def on_events(self, events: list[dict[str, Any]]) -> None:
         self.events_seen += len(events)
@@ -323,6 +405,8 @@ class TrainingPanel(QWidget):
             elif kind == "epoch":
                 self.plots.add_epoch(event)
                 self._show_epoch(event)
+                if self.run_dir is not None:
+                    self.runs.run_progressed(self.run_dir)
             elif kind == "error":
                 self.last_error = event
             elif kind == "finished":
@@ -339,7 +423,7 @@ class TrainingPanel(QWidget):
             stamp = time.strftime("%H:%M:%S")
             self.log.appendPlainText("\n".join(f"{stamp}  {line}" for line in self._pending_log))
             self._pending_log.clear()
-        if not self.client.running or not self.total_steps:
+        if not self.client.running or not self.total_steps or self.client.state == "stopping":
             return
         self.progress.setValue(int(100 * min(self.done_steps, self.total_steps) / self.total_steps))
         if self.session_start is not None and self.done_steps > self.session_start[1]:
@@ -352,7 +436,6 @@ class TrainingPanel(QWidget):
         self.worker_log.appendPlainText(text.rstrip("\n"))
 
     def _on_exit(self, code: int, crashed: bool) -> None:
-        self._refresh()
         finished = self.finished_event
         if self.last_error is not None:
             self._show_banner(self.last_error["category"], self.last_error["message"])
@@ -364,31 +447,73 @@ class TrainingPanel(QWidget):
                 self._show_banner("killed", "The worker process ended without finishing (killed, or stopped by the "
                                   "system, e.g. out of memory). The project and the run's checkpoints are intact.")
         status = finished["status"] if finished else ("crashed" if crashed else f"exit {code}")
-        self.run_label.setText(f"Run {self.run_dir.name if self.run_dir else ''}: {status}.")
-        if finished and finished["status"] == "completed":
-            self.progress.setValue(100)
-            self.eta.setText(f"done in {duration(finished['seconds'])}")
+        self.eta.setText("")  # no estimate outlives the run
+        run_dir = self.run_dir
+        if run_dir is not None and self.fresh_run and status != "completed" and not _made_progress(run_dir):
+            # Failed before its first step: nothing to resume or compare, so no empty row in Runs.
+            self.runs.run_finished(run_dir, keep=False)
+            self.run_dir = None
+            self._log("nothing was trained, so the run folder was removed")
+            self.run_label.setText(f"Run {run_dir.name}: {status} before the first step; nothing was kept.")
+        elif run_dir is not None:
+            self.runs.run_finished(run_dir)
+            summary = self.runs.get(run_dir)
+            self.run_label.setText(f"Run {run_dir.name}: {status}.")
+            if finished and finished["status"] == "completed":
+                self.progress.setValue(100)
+                seconds = summary.seconds if summary is not None and summary.seconds else finished["seconds"]
+                self.eta.setText(f"done in {duration(seconds)}")
+        else:
+            self.run_label.setText(f"Run (test): {status}.")
+        self._refresh()
         self._update_buttons()
-        runs = getattr(self.window_ref, "sections", {}).get("Runs")
-        if runs is not None and hasattr(runs, "refresh"):
-            runs.refresh()
 
-    def _show_banner(self, category: str, message: str) -> None:
+    def _show_banner(self, category: str, message: str, log: bool = True) -> None:
         title = CATEGORIES.get(category, category)
+        self.failure = category
         self.banner_text.setText(f"<b>{title}.</b> {message}")
+        fix = fix_for(category)
+        self.banner_fix.setVisible(fix is not None)
+        if fix is not None:
+            self.banner_fix.setText(fix.button)
+            self.banner_fix.setToolTip(fix.tip)
         self.banner.show()
-        self._log(f"{title}: {message}")
+        if log:
+            self._log(f"{title}: {message}")
+        self._update_buttons()
+
+    def _hide_banner(self) -> None:
+        self.failure = None
+        self.banner.hide()
+        self.banner_fix.hide()
+
+    def apply_fix(self) -> None:
+        """The failure's fix: another section to open, or a setting changed (undoable)."""
+        fix = fix_for(self.failure or "")
+        if fix is None:
+            return
+        if fix.section:
+            self.show_section.emit(fix.section)
+        if fix.setting:
+            key, change = fix.setting
+            old = self.project.training.get(key)
+            new = change(old)
+            if self.model.set_setting("training", key, new, label=fix.button):
+                self.message.emit(f"{fix.button}: {key.replace('_', ' ')} {old} → {new}. Start a new run to use it.")
 
     def _update_buttons(self) -> None:
         running = self.client.running
         stopping = self.client.state == "stopping"
-        status = run_records.summarize(self.run_dir).status if self.run_dir and self.run_dir.exists() else None
+        summary = self.runs.get(self.run_dir) if self.run_dir is not None else None
+        status = summary.status if summary is not None else None
+        fix = fix_for(self.failure or "")
         can_resume = not running and self.run_dir is not None and (self.run_dir / "job.json").exists() \
-            and status not in ("completed", None)
+            and status not in ("completed", None) and (fix is None or fix.resumable)
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running and not stopping)
         self.resume_button.setEnabled(can_resume)
         self.banner_resume.setEnabled(can_resume)
+        self.banner_resume.setVisible(fix is None or fix.resumable)
         state = "stopping…" if stopping else "training" if running else (status or "idle")
         colour = {"training": "#2f9e5f", "stopping…": "#c58a00", "failed": "#d64541"}.get(state, "#687284")
         self.state_label.setText(f"<span style='color:{colour}'>●</span> {state}")
@@ -398,7 +523,7 @@ class TrainingPanel(QWidget):
         from cnnstudio.training.val_predictions import read_val_predictions
 
         predictions = read_val_predictions(self.run_dir) if self.run_dir else None
-        dialog = CellDialog(self.window_ref, self.project, self.classes, cell_entries(predictions, true, predicted),
+        dialog = CellDialog(self.model, self.classes, cell_entries(predictions, true, predicted),
                             true, predicted, self)
         if predictions is None:
             dialog.status.setText("This run has no per-image validation predictions (val_predictions.json).")
@@ -406,9 +531,24 @@ class TrainingPanel(QWidget):
         return dialog
 
     def shutdown(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         self.ui_timer.stop()
         self.plots.timer.stop()
         self.client.shutdown()
+
+
+def _made_progress(run_dir: Path) -> bool:
+    """True when the run trained at least one step (checkpoints, epochs or batches on disk)."""
+    checkpoints = run_dir / "checkpoints"
+    if checkpoints.is_dir() and any(checkpoints.iterdir()):
+        return True
+    if run_records.read_batches(run_dir, limit=1):
+        return True
+    try:
+        return bool(run_records.RunDirectory(run_dir, writer=False).read_metrics())
+    except (OSError, ValueError):
+        return False
 
 
 def untitled_location(name: str) -> Path:
@@ -426,3 +566,9 @@ def untitled_location(name: str) -> Path:
         candidate = folder / f"{stem}-{counter}.cnnproj"
         counter += 1
     return candidate
+
+
+if __name__ == "__main__":
+    from cnnstudio.gui.app import preview_panel
+
+    raise SystemExit(preview_panel(TrainingPanel))

@@ -1,8 +1,12 @@
-"""Words of the Training panel: event-log lines, failure titles, durations, local GPUs (no Qt)."""
+"""Words of the Training panel: event-log lines, failure titles and fixes, durations, local GPUs (no Qt)."""
 
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 CATEGORIES = {
@@ -29,7 +33,10 @@ def describe(event: dict[str, Any]) -> str | None:
                 f"{event['accuracy']:.3f}" + (f", val accuracy {val:.3f}" if val is not None else "")
                 + f", {event['seconds']:.1f} s" + ("  ★ best" if event.get("best") else ""))
     if kind == "checkpoint":
-        return f"checkpoint ({event['kind']}) at epoch {event['epoch']}, step {event['step']}"
+        # The event counts completed epochs and the step reached in the next one; say it 1-based.
+        if int(event["step"]) == 0:
+            return f"checkpoint ({event['kind']}) after epoch {event['epoch']}"
+        return f"checkpoint ({event['kind']}) in epoch {int(event['epoch']) + 1}, step {event['step']}"
     if kind == "warning":
         return f"warning: {event['message']}"
     if kind == "error":
@@ -59,7 +66,61 @@ def local_gpus() -> list[str]:
 
 
 def duration(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    hours, rest = divmod(seconds, 3600)
+    """A run's or an estimate's length, the same words everywhere (Training, Runs): 4.2s, 37s, 3m 05s."""
+    seconds = max(float(seconds), 0.0)
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def log_lines(run_dir: Path, limit: int = LOG_LINES) -> list[str]:
+    """The event log of a run from its events.jsonl (what the panel showed while it ran)."""
+    import time
+
+    out: list[str] = []
+    try:
+        with (Path(run_dir) / "events.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                if '"event":"batch"' in line or '"event": "batch"' in line:
+                    continue
+                try:
+                    event = json.loads(line)
+                    text = describe(event)
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut by a kill, or an event of another version
+                if text:
+                    stamp = time.strftime("%H:%M:%S", time.localtime(float(event.get("time") or 0)))
+                    out.append(f"{stamp}  {text}")
+    except OSError:
+        return []
+    return out[-limit:]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What the failure banner offers instead of (or beside) Resume."""
+
+    button: str
+    tip: str
+    section: str = ""  # open this section
+    setting: tuple[str, Callable[[Any], Any]] | None = None  # training setting and how to change it
+    resumable: bool = True  # resuming the same run can succeed without the fix
+
+
+FIXES = {
+    "data_error": Fix("Open Data", "The images or the split are the problem: fix them in the Data section, then "
+                      "Start a new run.", section="Data", resumable=False),
+    "invalid_architecture": Fix("Open Architecture", "The network cannot be built: the Architecture section "
+                                "shows the layer at fault.", section="Architecture", resumable=False),
+    "out_of_memory": Fix("Halve batch size", "Set the batch size to half (undo with Ctrl+Z), then Start again.",
+                         setting=("batch_size", lambda value: max(1, int(value or 2) // 2))),
+    "nan_loss": Fix("Lower learning rate", "Divide the learning rate by 10 (undo with Ctrl+Z), then Start again.",
+                    setting=("learning_rate", lambda value: float(value or 1e-3) / 10), resumable=False),
+}
+
+
+def fix_for(category: str) -> Fix | None:
+    return FIXES.get(category)

@@ -4,22 +4,54 @@ Events are parsed with cnnstudio.training.events.parse_event and handed over in 
 (one list per read), so a worker printing at full rate costs one signal per chunk, not one
 per line. Standard error (TensorFlow's noise) is kept apart for the details view.
 Stop: SIGINT and RUN_DIR/STOP, then terminate after GRACE_MS, then kill after KILL_MS.
+
+On POSIX the worker runs under a tiny launcher in its own process group: signals go through
+it, a kill takes the whole group, and `release()` (the window closes, training goes on)
+ends only the launcher, so the worker outlives the window and keeps writing its run folder.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
-from cnnstudio.gui.panels.common import child_environment
+from cnnstudio.gui.child_process import process_environment
 from cnnstudio.training.events import ProtocolError, parse_event
 
 GRACE_MS = 30_000
 CHUNK_BYTES = 64 * 1024
 KILL_MS = 5_000
+
+# Runs the worker in a process group of its own and forwards SIGINT/SIGTERM to it; exits
+# the way the worker did. Killing only this launcher leaves the worker running.
+LAUNCHER = """
+import os, signal, subprocess, sys
+os.setpgrp()
+child = subprocess.Popen(sys.argv[1:])
+def forward(signum, _frame):
+    try:
+        child.send_signal(signum)
+    except OSError:
+        pass
+for name in ("SIGINT", "SIGTERM"):
+    signal.signal(getattr(signal, name), forward)
+code = child.wait()
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
+
+
+def launched(command: list[str]) -> list[str]:
+    """`command` under the launcher (POSIX); as it is elsewhere."""
+    if os.name != "posix":
+        return list(command)
+    return [sys.executable, "-c", LAUNCHER, *command]
 
 
 class WorkerClient(QObject):
@@ -51,16 +83,14 @@ class WorkerClient(QObject):
         self._buffer = b""
         self.raw_lines = []
         process = QProcess(self)
-        environment = QProcessEnvironment()
-        for name, value in {**child_environment(), **(env or {})}.items():
-            environment.insert(name, value)
-        process.setProcessEnvironment(environment)
+        process.setProcessEnvironment(process_environment(env))
         process.readyReadStandardOutput.connect(self._read)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._error)
         self.process = process
         self._set_state("running")
+        command = launched(command)
         process.start(command[0], command[1:])
 
     def _set_state(self, state: str) -> None:
@@ -154,11 +184,33 @@ class WorkerClient(QObject):
             self._stage = "kill"
             self._escalate.start(KILL_MS)
         else:
-            self.process.kill()
+            self.kill()
 
     def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
+        if self.process is None:
+            return
+        pid = self.process.processId()
+        if pid and os.name == "posix":
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the launcher and the worker
+                return
+            except OSError:
+                pass  # the group is gone already (or not ours): fall back to the process
+        self.process.kill()
+
+    def release(self) -> None:
+        """Let the worker train on after the window closes: stop listening and end only the launcher."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        self._escalate.stop()
+        for signal_ in (process.readyReadStandardOutput, process.readyReadStandardError, process.finished,
+                        process.errorOccurred):
+            signal_.disconnect()
+        process.kill()  # SIGKILL to the launcher alone; the worker has its own process group
+        process.waitForFinished(3000)
+        process.deleteLater()
+        self._set_state("idle")
 
     def shutdown(self, wait_ms: int = 15_000) -> None:
         """Window closing: stop gracefully and wait; kill what is left."""
@@ -167,5 +219,5 @@ class WorkerClient(QObject):
             return
         self.stop()
         if not process.waitForFinished(wait_ms):
-            process.kill()
+            self.kill()
             process.waitForFinished(3000)

@@ -33,6 +33,7 @@ def test_runs_table_overlay_diff_and_delete(studio, qtbot, project_folder):
     assert "training.learning_rate: 0.01 → 0.05" in text
     assert "exclusions: 1 added" in text
     # Delete asks first; "no" keeps everything.
+    panel.table.clearSelection()  # (selectRow toggles when an earlier test left Ctrl "held")
     panel.table.selectRow(1)
     asked = []
     panel.confirm = lambda title, text: asked.append(text) or False
