@@ -6,9 +6,11 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from cnnstudio.data.progress import TaskState
-from cnnstudio.data.scan import ScanResult, scan_folder
+if TYPE_CHECKING:  # numpy and Pillow load only when a scan runs, not for every command
+    from cnnstudio.data.progress import TaskState
+    from cnnstudio.data.scan import ScanResult
 
 
 def register(subparsers) -> None:
@@ -71,6 +73,8 @@ def format_report(result: ScanResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cnnstudio.data.scan import scan_folder
+
     bar, callback = (None, None) if args.json else _progress_bar()
     try:
         result = scan_folder(args.folder, verify=args.verify, progress=callback, use_cache=not args.no_cache)

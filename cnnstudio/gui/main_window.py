@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -30,12 +31,14 @@ from PySide6.QtWidgets import (
 from cnnstudio.errors import StudioError
 from cnnstudio.graph.analysis import Analysis, human_bytes, human_count, training_memory
 from cnnstudio.gui import projects
-from cnnstudio.gui.child_process import ChildProcess, ChildResult, run_child
 from cnnstudio.gui.editor.editor import ArchitectureEditor
 from cnnstudio.gui.sections import ICONS, SECTIONS, Sections
 from cnnstudio.project.file import Project, load_project
 from cnnstudio.project.model import Change, ProjectModel
 from cnnstudio.training.runstore import RunStore
+
+if TYPE_CHECKING:
+    from cnnstudio.gui.child_process import ChildProcess, ChildResult
 
 AUTOSAVE_MS = 15_000
 PROJECT_FILTER = "CNN Studio projects (*.cnnproj *.json)"
@@ -447,6 +450,8 @@ class MainWindow(QMainWindow):
         folder = projects.data_dir() / "imports"
         folder.mkdir(parents=True, exist_ok=True)
         output = Path(tempfile.mkdtemp(prefix=f"{path.stem}-", dir=folder)) / f"{path.stem}.cnnproj"
+        from cnnstudio.gui.child_process import run_child
+
         self.statusBar().showMessage(f"Importing {path.name}…")
         self.import_process = run_child(projects.import_command(path, output),
                                         lambda result: self._import_done(result, path, output), self)
