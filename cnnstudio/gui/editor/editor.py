@@ -127,10 +127,7 @@ class ArchitectureEditor(QWidget):
         self._initial_view()
 
     def _initial_view(self) -> None:
-        groups = self.graph.groups()
-        if len(self.graph) > BIG_GRAPH and groups:
-            depth = 2 if len([g for g in groups if "/" not in g]) < 4 else 1
-            self.scene.collapse_level(depth)
+        # The scene opened a big graph with its stages collapsed (scene.opening_collapse).
         self._analysed(self.scene.analysis)
 
     def _model_changed(self, change) -> None:

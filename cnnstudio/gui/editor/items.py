@@ -278,6 +278,8 @@ class EdgeItem(QGraphicsPathItem):
         self.source = source
         self.target = target
         self.label = ""
+        self._tooltip = ""
+        self._shape: QPainterPath | None = None
         self.route: list[QPointF] = []
         self._anchors: tuple[QPointF, QPointF] | None = None
         self.setZValue(0)
@@ -302,7 +304,9 @@ class EdgeItem(QGraphicsPathItem):
         if label != self.label:
             self.label = label
             self.update()
-        self.setToolTip(tooltip)
+        if tooltip != self._tooltip:  # every edit relabels every edge: skip what did not change
+            self._tooltip = tooltip
+            self.setToolTip(tooltip)
 
     def set_route(self, points: list[QPointF], source_at: QPointF, target_at: QPointF) -> None:
         """Bend points from the layout, valid while both cards stay where the layout put them."""
@@ -335,6 +339,7 @@ class EdgeItem(QGraphicsPathItem):
             bend = max(30.0, abs(end.y() - start.y()) * 0.45)
             path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
         self.prepareGeometryChange()
+        self._shape = None
         self.setPath(path)
 
     def label_point(self) -> QPointF:
@@ -349,14 +354,11 @@ class EdgeItem(QGraphicsPathItem):
         return super().boundingRect().adjusted(-60, -10, 60, 10)
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self.path())
-
-    def itemChange(self, change, value):  # noqa: N802
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
-            self.setZValue(0.5 if value else 0)
-        return super().itemChange(change, value)
+        if self._shape is None:  # hit-testing asks often; the stroke changes only with the path
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self.path())
+        return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         colours = theme.colours()

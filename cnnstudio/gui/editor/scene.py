@@ -40,7 +40,18 @@ from cnnstudio.gui.editor.items import (
 from cnnstudio.gui.editor.menus import context_menu
 
 BLOCK_PREFIX = "block:"
+BIG_GRAPH = 80  # above this many layers a fresh graph opens with its stages collapsed
 STRUCTURAL = {"add", "remove", "inputs", "group", "rename", "reset", "outputs"}
+
+
+def opening_collapse(graph: Graph) -> set[str]:
+    """What a graph opens collapsed: a big one shows its stages (or its blocks, when it has
+    only a few stages), so the first view is built from a dozen cards, not hundreds."""
+    all_groups = graph.groups()
+    if len(graph) <= BIG_GRAPH or not all_groups:
+        return set()
+    depth = 2 if len([g for g in all_groups if "/" not in g]) < 4 else 1
+    return {g for g in all_groups if g.count("/") == depth - 1}
 
 
 class EditorScene(QGraphicsScene):
@@ -54,7 +65,7 @@ class EditorScene(QGraphicsScene):
         self.analysis: Analysis = analyze(graph)
         self.last_valid: Analysis | None = self.analysis if self.analysis.valid else None
         self.layout: Layout | None = None  # the last automatic layout of the visible cards
-        self.collapsed: set[str] = set()
+        self.collapsed: set[str] = opening_collapse(graph)
         self.cards: dict[str, CardItem] = {}
         self.edges: list[EdgeItem] = []
         self._title_prefixes: dict[str, str] = {}
@@ -268,7 +279,10 @@ class EditorScene(QGraphicsScene):
                     moves[name] = point
             self.push(cmd.MoveNodes(moves, label="Auto layout"))
         for key, point in positions.items():
-            self.cards[key].setPos(QPointF(*point))
+            card = self.cards[key]
+            edges, card.edges = card.edges, []  # each edge is redrawn once, by _apply_routes
+            card.setPos(QPointF(*point))
+            card.edges = edges
             self._store(key, QPointF(*point))
         self._apply_routes()
         self.fit_scene_rect()
