@@ -40,7 +40,6 @@ from cnnstudio.project.file import Project
 from cnnstudio.project.model import ProjectModel
 
 NODES_MIME = "application/x-cnnstudio-nodes"
-BIG_GRAPH = 80  # above this many layers a fresh graph opens with its stages collapsed
 
 
 class BlockDialog(QDialog):
