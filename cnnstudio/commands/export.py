@@ -1,8 +1,11 @@
-"""`cnnstudio export SOURCE --format savedmodel|keras|tflite|onnx|python -o OUT`.
+"""`cnnstudio export SOURCE --format savedmodel|keras|tflite|onnx|python -o OUT`
+`cnnstudio export SOURCE --format tflite --quantize none|dynamic|float16|int8 [--calibration N] -o OUT.tflite`
 
 SOURCE is a run directory (`--checkpoint best|last`), a .keras file or a project (keras and
 python formats only). Every export is verified in a fresh process; the command exits 1 when
-verification fails, 2 for a user error.
+verification fails, 2 for a user error. A TFLite export also reports, on the run's
+validation images, each flavour's accuracy, agreement with the float model, size and CPU
+latency, with a warning when a quantised flavour loses more than the threshold.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import argparse
 import json
 import sys
 
+from cnnstudio.export.tflite import QUANTIZE_HELP, QUANTIZE_MODES
+
 FORMATS = {
     "savedmodel": "TensorFlow SavedModel folder: raw uint8 images or encoded bytes in, labels out",
     "keras": "Keras .keras file (full model, for fine-tuning)",
-    "tflite": "TFLite flatbuffers, float and dynamic-range quantised",
+    "tflite": "TFLite flatbuffer: float32, dynamic, float16 or full-integer int8 (--quantize)",
     "onnx": "ONNX graph (needs the [onnx] extra)",
     "python": "Python source that rebuilds the architecture with Keras",
 }
@@ -32,6 +37,14 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="file or folder to write")
     parser.add_argument("--checkpoint", choices=("best", "last"), default=None,
                         help="which checkpoint of a run directory (default: best, else last)")
+    parser.add_argument("--quantize", choices=QUANTIZE_MODES, default="none",
+                        help="TFLite only: " + "; ".join(f"{k}: {v}" for k, v in QUANTIZE_HELP.items())
+                        + " (default none)")
+    parser.add_argument("--calibration", type=int, metavar="N", default=None,
+                        help="int8 only: training images to calibrate on, stratified by class (default 200)")
+    parser.add_argument("--max-accuracy-loss", type=float, metavar="POINTS", default=None,
+                        help="TFLite only: accuracy points a quantised flavour may lose against the float "
+                        "model before the report warns (default 1)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -43,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from cnnstudio.export.exporter import export
 
     log = None if args.json else (lambda message: print(f"  {message}", file=sys.stderr))
-    report = export(args.source, args.format, args.output, checkpoint=args.checkpoint, log=log)
+    report = export(args.source, args.format, args.output, checkpoint=args.checkpoint, log=log,
+                    quantize=args.quantize, calibration=args.calibration, threshold=args.max_accuracy_loss)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -64,6 +78,10 @@ def format_report(report) -> str:
         lines.append(f"    {check.samples} samples ({check.sample_origin}); same top class: "
                      f"{check.top_class_agreement:.0%}; max |diff| {check.max_abs_diff:.3g}{limit}")
         lines += [f"    {detail}" for detail in check.details]
+    if report.deployment is not None:
+        from cnnstudio.export.tflite_report import format_table
+
+        lines += ["  " + line for line in format_table(report.deployment)]
     if report.report_file:
         lines.append(f"  report: {report.report_file}")
     lines.append("done" if report.passed else "verification FAILED: do not ship this artefact")

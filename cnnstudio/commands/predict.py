@@ -10,10 +10,11 @@ import os
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="classify image files with a trained model",
-        description="Classify images with a SavedModel export, a .keras file or a run directory. Images are "
+        description="Classify images with a SavedModel or TFLite export (any quantisation), a .keras file or a run "
+        "directory. Images are "
         "decoded and resized exactly as in training.",
     )
-    parser.add_argument("model", metavar="MODEL", help="SavedModel folder, .keras file or run directory")
+    parser.add_argument("model", metavar="MODEL", help="SavedModel folder, .tflite file, .keras file or run directory")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
     parser.add_argument("--top-k", type=int, default=3, metavar="K", help="classes listed per image (default 3)")
     parser.add_argument("--json", action="store_true",

@@ -24,8 +24,9 @@ LOADING = {
     "savedmodel": "tf.saved_model.load(path).signatures['serving_default'](images=uint8 [N,H,W,C]); "
                   "'serving_bytes'(image_bytes=string [N]) takes encoded JPEG/PNG files",
     "keras": "import cnnstudio.modeling; keras.saving.load_model(path) (safe_mode stays on)",
-    "tflite": "tf.lite.Interpreter(path).get_signature_runner('probabilities')(images=uint8 [1,H,W,C]); "
-              "class names in the .labels.txt file",
+    "tflite": "ai_edge_litert / tf.lite Interpreter(path).get_signature_runner('probabilities')"
+              "(images=[1,H,W,C] in the input's dtype: uint8 pixels, through the input quantisation when "
+              "integer); class names in the .labels.txt file, quantisation in model_card.json 'tflite'",
     "onnx": "onnxruntime.InferenceSession(path).run(None, {input: uint8 [N,H,W,C]}); class names in the "
             ".labels.txt file",
     "python": "",
@@ -41,6 +42,11 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     report_file: str | None = None
+    deployment: Any = None  # tflite_report.DeployReport for TFLite exports
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.deployment.warnings) if self.deployment is not None else []
 
     @property
     def passed(self) -> bool:
@@ -49,7 +55,9 @@ class ExportReport:
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "source": self.source, "artefacts": self.artefacts,
                 "verification": [c.to_dict() for c in self.checks], "passed": self.passed,
-                "notes": self.notes, "seconds": round(self.seconds, 2)}
+                "notes": self.notes, "seconds": round(self.seconds, 2),
+                **({"deployment": self.deployment.to_dict()} if self.deployment is not None else {}),
+                "warnings": self.warnings}
 
 
 def model_card(source: ModelSource, shape: tuple[int, int, int], dtype: str, fmt: str) -> dict[str, Any]:
@@ -80,13 +88,21 @@ def _sidecar(out: Path, name: str) -> Path:
 
 
 def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str | None = None,
-           log=None) -> ExportReport:
-    """Export `source_path` to `out` in `fmt` and verify it. Raises ExportError for user errors."""
+           log=None, quantize: str = "none", calibration: int | None = None,
+           threshold: float | None = None) -> ExportReport:
+    """Export `source_path` to `out` in `fmt` and verify it. Raises ExportError for user errors.
+
+    TFLite only: `quantize` (none, dynamic, float16, int8), `calibration` (training images
+    int8 calibrates on) and `threshold` (accuracy points a flavour may lose without a warning).
+    """
     started = time.monotonic()
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}. Received: {fmt!r}")
     out = Path(out)
     say = log or (lambda message: None)
+    if fmt != "tflite" and (quantize != "none" or calibration is not None):
+        raise ExportError(f"--quantize and --calibration apply to --format tflite only. Received: --format {fmt}")
+    tflite_options = _tflite_options(quantize, calibration, threshold)
     _full_float32()
     source = load_source(source_path, checkpoint)  # progress starts after: errors come first, alone
     say(f"loaded {source.kind} {source.path}" + (f" ({source.checkpoint} checkpoint)" if source.checkpoint else ""))
@@ -124,13 +140,15 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
         if fmt == "savedmodel":
             _export_savedmodel(serving, source, shape, resize, out, card, samples, report, say)
         elif fmt == "tflite":
-            _export_tflite(serving, source, shape, resize, out, card, samples, report, say)
+            from cnnstudio.export.tflite_export import export_tflite
+
+            export_tflite(serving, source, shape, resize, out, card, samples, report, say, **tflite_options)
         else:
             from cnnstudio.export.onnx_export import export_onnx
 
             say(f"writing {out}")
             export_onnx(serving, out)
-            _write_labels_and_card(out, source, card, report)
+            write_labels_and_card(out, source, card, report)
             say("verifying with onnxruntime in a fresh process")
             report.checks.append(checks.verify("onnx", out, serving, samples, source.class_names))
     report.seconds = time.monotonic() - started
@@ -138,6 +156,21 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
     write_json_atomic(target, report.to_dict())
     report.report_file = str(target)
     return report
+
+
+def _tflite_options(quantize: str, calibration: int | None, threshold: float | None) -> dict[str, Any]:
+    from cnnstudio.export import deploy_data, tflite_report
+    from cnnstudio.export.tflite import check_mode
+
+    if calibration is not None and quantize != "int8":
+        raise ExportError(f"--calibration applies to --quantize int8 only. Received: --quantize {quantize}")
+    if calibration is not None and calibration < 1:
+        raise ExportError(f"--calibration must be at least 1. Received: {calibration}")
+    if threshold is not None and threshold < 0:
+        raise ExportError(f"The accuracy threshold must be 0 or more points. Received: {threshold}")
+    return {"quantize": check_mode(quantize),
+            "calibration": deploy_data.DEFAULT_CALIBRATION if calibration is None else calibration,
+            "threshold": tflite_report.DEFAULT_THRESHOLD if threshold is None else threshold}
 
 
 def _full_float32() -> None:
@@ -148,7 +181,7 @@ def _full_float32() -> None:
     tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
-def _write_labels_and_card(out: Path, source: ModelSource, card: dict[str, Any], report: ExportReport) -> None:
+def write_labels_and_card(out: Path, source: ModelSource, card: dict[str, Any], report: ExportReport) -> None:
     labels = _sidecar(out, "labels.txt")
     write_text_atomic(labels, "".join(name + "\n" for name in source.class_names))
     write_json_atomic(_sidecar(out, "model_card.json"), card)
@@ -163,31 +196,6 @@ def _export_savedmodel(serving, source, shape, resize, out, card, samples, repor
     report.artefacts.append(str(out))
     say("verifying with plain TensorFlow in a fresh process")
     report.checks.append(checks.verify("savedmodel", out, serving, samples, source.class_names))
-
-
-def _export_tflite(serving, source, shape, resize, out, card, samples, report, say) -> None:
-    import shutil
-    import tempfile
-
-    from cnnstudio.export import tflite
-    from cnnstudio.export.savedmodel import export_savedmodel
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tflite-", dir=out.parent))
-    try:
-        say("writing an intermediate SavedModel")
-        saved = export_savedmodel(serving, source.class_names, shape, resize, staging / "savedmodel", card)
-        quantized = tflite.quantized_path(out)
-        say(f"converting to {out} and {quantized.name}")
-        tflite.convert(saved, out, quantize=False)
-        tflite.convert(saved, quantized, quantize=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    _write_labels_and_card(out, source, card, report)
-    report.artefacts.append(str(quantized))
-    say("verifying with the TFLite interpreter in a fresh process")
-    report.checks.append(checks.verify("tflite", out, serving, samples, source.class_names))
-    report.checks.append(checks.verify("tflite", quantized, serving, samples, source.class_names, quantized=True))
 
 
 def _export_python(source: ModelSource, out: Path, report: ExportReport) -> None:

@@ -1,4 +1,4 @@
-"""Classify image files with a SavedModel export, a .keras file or a run directory.
+"""Classify image files with a SavedModel or TFLite export, a .keras file or a run directory.
 
 Images are read by the training loader (same decoding and resize policy as training), so
 a prediction here matches what the model saw while it learned.
@@ -32,6 +32,8 @@ def load_predictor(path: str | Path, checkpoint: str | None = None) -> Predictor
     path = Path(path)
     if not path.exists():
         raise ExportError(f"{path}: no such model file or folder.")
+    if path.suffix == ".tflite" and path.is_file():
+        return _tflite_predictor(path)
     if source_kind(path) == "savedmodel":
         return _savedmodel_predictor(path)
     from cnnstudio.export.inference import inference_model, input_spec
@@ -75,6 +77,32 @@ def _savedmodel_predictor(path: Path) -> Predictor:
 
     return Predictor(classify, list(card.get("classes") or []), shape,  # type: ignore[arg-type]
                      str((card.get("preprocessing") or {}).get("resize", "stretch")))
+
+
+def _tflite_predictor(path: Path) -> Predictor:
+    """A TFLite export (any flavour): classes and resize policy from its side files."""
+    from cnnstudio.export.tflite_runtime import TFLiteClassifier, default_threads
+
+    card_file = path.with_name(f"{path.stem}.model_card.json")
+    labels_file = path.with_name(f"{path.stem}.labels.txt")
+    card: dict[str, Any] = {}
+    if card_file.is_file():
+        try:
+            card = json.loads(card_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            raise ExportError(f"{card_file}: unreadable; export the model again.") from None
+    classes = list(card.get("classes") or [])
+    if not classes and labels_file.is_file():
+        classes = labels_file.read_text(encoding="utf-8").splitlines()
+    if not classes:
+        raise ExportError(f"{path}: no class names beside it ({card_file.name} or {labels_file.name}); "
+                          "keep the side files CNN Studio wrote with the .tflite file.")
+    try:
+        classifier = TFLiteClassifier(path, default_threads())
+    except (ValueError, RuntimeError) as exc:
+        raise ExportError(f"{path}: cannot be loaded as a TFLite model ({exc}).") from None
+    resize = str((card.get("preprocessing") or {}).get("resize", "stretch"))
+    return Predictor(classifier, classes, classifier.shape, resize)  # type: ignore[arg-type]
 
 
 def predict_files(predictor: Predictor, images: list[str | Path], top_k: int = 5,

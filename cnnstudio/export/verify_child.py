@@ -56,14 +56,33 @@ def run_keras(path: str, images, encoded) -> dict:
 
 
 def run_tflite(path: str, images, encoded) -> dict:
-    import numpy as np
-    import tensorflow as tf
+    import warnings
 
-    interpreter = tf.lite.Interpreter(model_path=path)
+    import numpy as np
+
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interpreter = Interpreter(model_path=path)
     runner = interpreter.get_signature_runner("probabilities")
+    source = runner.get_input_details()["images"]
+    target = runner.get_output_details()["probabilities"]
+    scale, zero_point = source["quantization"]
+    if np.dtype(source["dtype"]).kind != "f" and scale:  # full-integer: pixels through the input's parameters
+        info = np.iinfo(source["dtype"])
+        images = np.clip(np.round(images / scale + zero_point), info.min, info.max)
+    images = images.astype(source["dtype"])
     # One image at a time: the signature's batch dimension is fixed at conversion.
-    rows = [runner(images=images[i:i + 1])["probabilities"] for i in range(len(images))]
-    return {"probabilities": np.concatenate(rows).astype(np.float32)}
+    rows = np.concatenate([runner(images=images[i:i + 1])["probabilities"] for i in range(len(images))])
+    scale, zero_point = target["quantization"]
+    if np.dtype(target["dtype"]).kind != "f" and scale:
+        rows = (rows.astype(np.float32) - zero_point) * scale
+    return {"probabilities": rows.astype(np.float32)}
 
 
 def run_onnx(path: str, images, encoded) -> dict:

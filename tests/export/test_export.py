@@ -53,15 +53,19 @@ def test_keras_export_reloads_in_plain_keras(trained_run, tmp_path):
     assert again.passed and json.loads((tmp_path / "again" / "model_card.json").read_text())["classes"][0] == "blue"
 
 
-def test_tflite_float_and_quantised(trained_run, tmp_path):
+def test_tflite_float_by_default_and_dynamic_range(trained_run, tmp_path):
     report = export(trained_run, "tflite", tmp_path / "model.tflite")
-    float_check, quantised = report.checks
+    (float_check,) = report.checks
     assert float_check.passed and float_check.max_abs_diff < 1e-4 and float_check.tolerance == 1e-4
-    assert quantised.tolerance is None and np.isfinite(quantised.max_abs_diff)
-    assert (tmp_path / "model.dynamic_range.tflite").stat().st_size > 0
     assert (tmp_path / "model.labels.txt").read_text().split() == ["blue", "green", "red"]
     saved = json.loads((tmp_path / "model.verification.json").read_text())
-    assert [c["artefact"].endswith(".tflite") for c in saved["verification"]] == [True, True]
+    assert [c["artefact"].endswith("model.tflite") for c in saved["verification"]] == [True]
+    assert [row["flavour"] for row in saved["deployment"]["rows"]] == ["keras float32", "tflite float32"]
+    dynamic = export(trained_run, "tflite", tmp_path / "dynamic.tflite", quantize="dynamic")
+    assert dynamic.checks[0].tolerance is None and np.isfinite(dynamic.checks[0].max_abs_diff)
+    card = json.loads((tmp_path / "dynamic.model_card.json").read_text())
+    assert card["tflite"]["quantize"] == "dynamic" and card["tflite"]["input"]["dtype"] == "uint8"
+    assert [row.flavour for row in dynamic.deployment.rows][-1] == "tflite dynamic"
 
 
 def test_onnx_export_runs_in_onnxruntime(trained_run, tmp_path):
