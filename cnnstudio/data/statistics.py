@@ -210,7 +210,8 @@ def statistics_from_array(
             stats.warnings.append(
                 f"{normalization.upper()} statistics come from {len(x)} images, not more than the {features} "
                 f"values per image: the covariance has rank {len(x) - 1} at most, so {features - len(x) + 1} "
-                "directions are unknown and whitening is unreliable.")
+                "directions are not estimated (ε keeps them from being amplified, but the whitening "
+                "is rough).")
     return stats
 
 

@@ -114,7 +114,7 @@ class ThumbnailLoader(QObject):
     def shutdown(self) -> None:
         self.closed = True
         self.forget()
-        worker, self._worker = self._worker, None
+        worker = self._worker  # kept referenced: a collected worker deletes the signals its thread emits
         if worker is not None:
             worker.quit()  # the generator stops at its next yield (at most one batch)
             QThreadPool.globalInstance().waitForDone(5000)
