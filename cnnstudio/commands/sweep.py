@@ -159,7 +159,7 @@ def stop(folder: Path, args: argparse.Namespace) -> int:
 
 
 def export(folder: Path, args: argparse.Namespace) -> int:
-    from cnnstudio.commands import export as export_command
+    from cnnstudio.cli import build_parser
 
     if not args.format or not args.output:
         raise StudioError("cnnstudio sweep export SWEEP_DIR needs --format FORMAT and -o OUT.")
@@ -167,5 +167,6 @@ def export(folder: Path, args: argparse.Namespace) -> int:
     if best is None or not best.run_dir:
         raise StudioError(f"{folder}: no trial has completed yet; nothing to export.")
     print(f"exporting trial {best.number} ({best.run_dir})", file=sys.stderr)
-    return export_command.run(argparse.Namespace(source=best.run_dir, format=args.format, output=args.output,
-                                                 checkpoint=None, json=False))
+    # Exactly `cnnstudio export RUN_DIR --format F -o OUT` (its parser fills every default).
+    exported = build_parser().parse_args(["export", best.run_dir, "--format", args.format, "-o", args.output])
+    return exported.func(exported)

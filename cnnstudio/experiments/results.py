@@ -43,6 +43,8 @@ def trial_rows(trials: list[Any], directions: list[str]) -> list[TrialRow]:
     for trial in trials:
         state = getattr(trial.state, "name", str(trial.state))
         attrs = trial.user_attrs
+        if attrs.get("duplicate"):
+            continue  # a queued point enqueued twice by racing schedulers, never run
         values = trial.values if state == "COMPLETE" and trial.values else None
         value = values[0] if values else attrs.get("value")
         steps = sorted(trial.intermediate_values)

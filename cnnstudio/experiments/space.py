@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnstudio.errors import ParameterError, StudioError
+from cnnstudio.errors import StudioError
 from cnnstudio.graph.params import ParamSpec
 
 VARIABLE_SECTIONS = ("preprocessing", "augmentation", "training")
@@ -56,8 +56,10 @@ class Dimension:
             return list(self.values)
         if self.form == "int" and self.step is not None:
             return list(range(int(self.low), int(self.high) + 1, int(self.step)))
-        raise SpaceError(f"{self.key}: a grid needs choices or an int range with a step "
-                         f"(e.g. {{\"int\": [{self.low:g}, {self.high:g}], \"step\": 1}}); this is {self.form}.")
+        example = (f'{{"int": [{self.low:g}, {self.high:g}], "step": 1}}' if self.form in ("int", "log_int")
+                   else f'{{"choices": [{self.low:g}, {self.high:g}]}}')
+        raise SpaceError(f"{self.key}: a grid needs choices or an int range with a step (e.g. {example}); "
+                         f"this is {self.form}. Or use the random or tpe sampler.")
 
     def to_dict(self) -> dict[str, Any]:
         if self.form == "choices":
@@ -199,9 +201,17 @@ def parse_space(data: Any, project: Any) -> Space:
 def _check_value(resolver: SettingResolver, key: str, value: Any) -> Any:
     spec = resolver.spec(key)
     try:
-        return spec.check(value, key)
-    except ParameterError as exc:
-        raise SpaceError(str(exc)) from None
+        value = spec.check(value, key)
+        if key.startswith("zoo:"):
+            # A knob value valid alone can still make no network (ResNet depth 6n+2): build it once.
+            from cnnstudio import zoo
+
+            origin = resolver.zoo_origin()
+            zoo.create(origin.family, origin.size, origin.channels, origin.classes,
+                       **{**origin.knobs, spec.name: value})
+    except StudioError as exc:
+        raise SpaceError(f"{key}: {exc}" if key not in str(exc) else str(exc)) from None
+    return value
 
 
 def _dimension(resolver: SettingResolver, key: str, rule: Any) -> Dimension:

@@ -53,8 +53,8 @@ def make_pruner(config: SweepConfig):
     import optuna
 
     if config.pruner == "median":
-        # Never before a trial's second epoch, and only once one trial has finished.
-        return optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1)
+        # Never before a trial's second epoch (steps below 2 are warm-up), once one trial has finished.
+        return optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=2)  # epochs are 1-based
     if config.pruner == "asha":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if config.pruner == "hyperband":
@@ -129,7 +129,15 @@ def pop_waiting(study):
                 continue
         except UpdateFinishedTrialError:
             continue
-        return optuna.Trial(study, trial._trial_id)  # noqa: SLF001
+        taken = optuna.Trial(study, trial._trial_id)  # noqa: SLF001
+        key = trial.user_attrs.get("point_key")
+        if key is not None and any(other.user_attrs.get("point_key") == key and other.number < trial.number
+                                   for other in study.get_trials(deepcopy=False)):
+            # Two schedulers enqueued the same points at the same instant: run each once.
+            taken.set_user_attr("duplicate", True)
+            study.tell(taken, state=TrialState.FAIL)
+            continue
+        return taken
     return None
 
 

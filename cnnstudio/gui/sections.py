@@ -117,9 +117,10 @@ SECTIONS: dict[str, SectionFactory] = {
     "Training": _panel("training_panel", "TrainingPanel", models=True),
     "Runs": _panel("runs_panel", "RunsPanel", models=True),
     "Export": _panel("export_panel", "ExportPanel", models=True),
+    "Experiments": _panel("experiments_panel", "ExperimentsPanel", models=True),
 }
 
-ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡", "Export": "⇪"}
+ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡", "Export": "⇪", "Experiments": "⁂"}
 
 
 def register(name: str, factory: SectionFactory, icon: str = "•") -> None:
