@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,41 @@ os.environ.setdefault(
 )
 
 _exit_status = 0
+
+
+def child_processes() -> list[int]:
+    """Live (not zombie) children of this process, from /proc."""
+    me, out = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            out.append(int(entry.name))
+    return out
+
+
+def _active_qt_threads() -> int:
+    if "PySide6.QtCore" not in sys.modules:
+        return 0
+    from PySide6.QtCore import QThreadPool
+
+    return QThreadPool.globalInstance().activeThreadCount()
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running():
+    """Every test: no thread worker and no child process may outlive it (a grace of 10 s for
+    ones that are already stopping)."""
+    yield
+    deadline = time.monotonic() + 10
+    while (child_processes() or _active_qt_threads()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _active_qt_threads() == 0, "a thread worker is still running"
+    assert child_processes() == [], "a child process is still running"
 
 
 @pytest.fixture(scope="session")

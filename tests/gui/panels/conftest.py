@@ -1,42 +1,13 @@
-"""Panel tests: a saved tiny project with a real image folder, a window on it, and a check that
-no test leaves a thread or a child process behind."""
+"""Panel tests: a saved tiny project with a real image folder and a window on it (the check that
+no test leaves a thread or a child process behind is in tests/conftest.py, for every test)."""
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.gui.panels.helpers import make_image_folder, make_project
-
-
-def child_processes() -> list[int]:
-    """Live (not zombie) children of this process, from /proc."""
-    me, out = os.getpid(), []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me and fields[0] != "Z":
-            out.append(int(entry.name))
-    return out
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_running():
-    yield
-    from PySide6.QtCore import QThreadPool
-
-    deadline = time.monotonic() + 10
-    while (child_processes() or QThreadPool.globalInstance().activeThreadCount()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert QThreadPool.globalInstance().activeThreadCount() == 0, "a thread worker is still running"
-    assert child_processes() == [], "a child process is still running"
 
 
 @pytest.fixture
