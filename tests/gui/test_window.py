@@ -250,3 +250,65 @@ def test_sample_opens_as_an_untitled_copy(qtbot):
     else:
         assert win.project.graph.names == ["input"]
     win.close()
+
+
+def test_ctrl_z_undoes_a_settings_edit_and_every_view_follows(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    window.show_section("Training")
+    panel = window.sections["Training"]
+    epochs = panel.form.fields["epochs"].editor
+    epochs.setValue(7)  # the form commits through the project model: one undo step
+    assert window.project.training["epochs"] == 7 and window.dirty
+    window.batch.setValue(48)  # the status bar's batch box is the same setting
+    assert window.project.training["batch_size"] == 48
+    assert panel.form.fields["batch_size"].editor.value() == 48
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.rail.setFocus()
+    QTest.keyClick(window.rail, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.project.training["batch_size"] == 32
+    assert window.batch.value() == 32 and panel.form.fields["batch_size"].editor.value() == 32
+    QTest.keyClick(window.rail, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.project.training["epochs"] != 7 and panel.form.fields["epochs"].editor.value() != 7
+    assert not window.dirty and not window.windowTitle().startswith("LeNet •")
+    window.redo()
+    assert window.project.training["epochs"] == 7 and epochs is not None
+    assert panel.form.fields["epochs"].editor.value() == 7
+    # Graph edits share the history: a layer added after the settings edit is undone first.
+    window.editor.add_layer("Dropout", "flat")
+    window.undo()
+    assert "dropout" not in window.project.graph and window.project.training["epochs"] == 7
+
+
+def test_sections_are_built_when_first_shown(window):
+    assert set(window.sections.built) == {"Architecture"}
+    assert window.stack.count() == len(window.sections)
+    window.rail.setCurrentRow(list(window.sections).index("Runs"))
+    assert "Runs" in window.sections.built
+    assert window.stack.currentWidget() is window.sections["Runs"]
+    assert "Export" not in window.sections.built
+
+
+def test_closing_during_training_asks_and_can_cancel_stop_or_leave_it_running(window, qtbot, tmp_path):
+    import signal
+
+    panel = window.sections["Training"]
+    script = tmp_path / "slow_worker.py"
+    pid_file = tmp_path / "worker.pid"
+    script.write_text("import os, sys, time\n"
+                      f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                      "time.sleep(120)\n")
+    panel.launch([sys.executable, str(script)], None)
+    qtbot.waitUntil(pid_file.exists, timeout=20_000)
+    asked = []
+    window.ask_training_close = lambda: asked.append(1) or "cancel"
+    assert not window.close() and window.isVisible() and panel.running and asked
+    window.ask_training_close = lambda: "background"
+    pid = int(pid_file.read_text())
+    assert window.close()
+    assert not panel.running
+    try:
+        os.kill(pid, 0)  # the worker outlived the window
+    finally:
+        os.kill(pid, signal.SIGKILL)

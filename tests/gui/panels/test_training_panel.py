@@ -7,7 +7,9 @@ import json
 import sys
 import time
 
-from tests.gui.panels.helpers import CLASSES
+from PySide6.QtCore import Qt
+
+from tests.gui.panels.helpers import CLASSES, write_run
 from tests.gui.panels.test_responsiveness import StallProbe
 
 EPOCHS = 40
@@ -17,8 +19,11 @@ def wait_exit(panel, qtbot, timeout_s: float = 180) -> None:
     qtbot.waitUntil(lambda: not panel.client.running, timeout=int(timeout_s * 1000))
 
 
-def test_real_run_start_stop_resume_and_curation(studio, qtbot):
+def test_real_run_start_stop_resume_and_curation(studio, qtbot, project_folder):
     panel = studio.sections["Training"]
+    runs, export = studio.sections["Runs"], studio.sections["Export"]  # built before: they must follow
+    older = write_run(project_folder / "runs" / "tiny-older", studio.project)
+    studio.runs.refresh()
     studio.sections["Data"].wait_ready(90)
     studio.show_section("Training")
     panel.form.fields["epochs"].editor.setValue(EPOCHS)  # long enough that Stop lands mid-run
@@ -41,7 +46,17 @@ def test_real_run_start_stop_resume_and_curation(studio, qtbot):
     assert panel.finished_event["status"] == "stopped"
     assert not panel.banner.isVisible()
     assert panel.resume_button.isEnabled()
+    assert panel.eta.text() == ""  # no estimate outlives the run
     run_dir = panel.run_dir
+    # Runs and Export list the new run at once; Runs selects it and the one before it.
+    assert runs.table.item(0, 0).text() == run_dir.name
+    assert [r.path for r in runs.selected()] == [run_dir, older]
+    assert "→" in runs.diff.toPlainText() or "no change" in runs.diff.toPlainText()
+    assert run_dir.name in runs.legend.text() and older.name in runs.legend.text()
+    assert export.run_dir() == run_dir
+    log = panel.log.toPlainText()
+    assert "stop requested" in log and "epoch 0" not in log
+    assert "checkpoint (last) after epoch 1" in log or "checkpoint (stop) in epoch" in log
     assert json.loads((run_dir / "run.json").read_text())["status"] == "stopped"
     assert panel.matrix.matrix and sum(map(sum, panel.matrix.matrix)) == 9  # 3 validation images per class
     assert panel.plots.epochs.size >= 1
@@ -54,6 +69,11 @@ def test_real_run_start_stop_resume_and_curation(studio, qtbot):
     assert panel.plots.epochs.size == EPOCHS  # the stopped part (from the files) + the resumed part
     assert list(panel.plots.epochs.column(0)) == list(range(1, EPOCHS + 1))
     assert "finished: completed" in panel.log.toPlainText()
+    assert "stop requested" in panel.log.toPlainText()  # Resume kept the first session's log
+    # One duration, one format: the Training panel's "done in" is the Runs table's Duration.
+    duration_cell = runs.table.item(0, 5).text()
+    assert runs.table.item(0, 0).text() == run_dir.name and runs.table.item(0, 1).text() == "completed"
+    assert panel.eta.text() == f"done in {duration_cell}"
     assert (run_dir / "val_predictions.json").exists()
     runs = studio.sections["Runs"]
     assert runs.runs and runs.runs[0].path == run_dir and runs.runs[0].status == "completed"
@@ -131,3 +151,65 @@ def test_device_choice_sets_the_training_device(studio):
     panel.device_box.setCurrentIndex(values.index("cpu"))
     assert studio.project.training["device"] == "cpu" and studio.dirty
     assert panel.form.fields["device"].editor.text() == "cpu"
+
+
+DATA_ERROR_WORKER = r'''
+import json, sys, time
+def emit(name, **f):
+    print(json.dumps({"v": 1, "event": name, "time": time.time(), **f}), flush=True)
+emit("error", category="data_error", message="data: class folder 'b' has no usable images.", detail="")
+emit("finished", status="failed", epochs_completed=0, best_metric=None, best_epoch=None, model_path=None, seconds=0.5)
+sys.exit(1)
+'''
+
+
+def test_a_data_failure_offers_the_fix_not_resume(studio, qtbot, project_folder):
+    panel = studio.sections["Training"]
+    run_dir = project_folder / "runs" / "data-failure"
+    run_dir.mkdir(parents=True)
+    (run_dir / "job.json").write_text(json.dumps({"project": str(project_folder / "tiny.cnnproj"),
+                                                  "run_dir": str(run_dir)}))
+    (run_dir / "run.json").write_text(json.dumps({"status": "failed", "epochs": 5, "epochs_completed": 0}))
+    script = project_folder / "data_error_worker.py"
+    script.write_text(DATA_ERROR_WORKER)
+    studio.show_section("Training")
+    panel.launch([sys.executable, str(script)], run_dir)
+    wait_exit(panel, qtbot, 30)
+    assert "Data problem" in panel.banner_text.text()
+    assert panel.banner_fix.isVisible() and panel.banner_fix.text() == "Open Data"
+    assert not panel.banner_resume.isVisible() and not panel.resume_button.isEnabled()
+    qtbot.mouseClick(panel.banner_fix, Qt.MouseButton.LeftButton)
+    assert studio.stack.currentWidget() is studio.sections["Data"]
+
+
+def test_out_of_memory_fix_halves_the_batch_size_as_an_undo_step(studio, qtbot, project_folder):
+    panel = studio.sections["Training"]
+    script = project_folder / "error_worker.py"
+    script.write_text(ERROR_WORKER)
+    studio.show_section("Training")
+    panel.launch([sys.executable, str(script)], None)
+    wait_exit(panel, qtbot, 30)
+    assert panel.banner_fix.text() == "Halve batch size"
+    qtbot.mouseClick(panel.banner_fix, Qt.MouseButton.LeftButton)
+    assert studio.project.training["batch_size"] == 4 and panel.form.fields["batch_size"].editor.value() == 4
+    assert studio.batch.value() == 4
+    studio.undo()
+    assert studio.project.training["batch_size"] == 8 and panel.form.fields["batch_size"].editor.value() == 8
+
+
+def test_a_start_that_fails_before_the_first_step_leaves_no_empty_run(studio, qtbot, project_folder):
+    panel = studio.sections["Training"]
+    runs = studio.sections["Runs"]
+    empty = project_folder / "empty-data"
+    (empty / "a").mkdir(parents=True)
+    (empty / "b").mkdir()
+    studio.model.set_setting("dataset", "folder", str(empty))
+    studio.show_section("Training")
+    assert panel.start()  # saves the edited project, starts the real worker: it fails on the data
+    assert runs.table.rowCount() == 1  # listed at once while it starts
+    wait_exit(panel, qtbot, 180)
+    assert "Data problem" in panel.banner_text.text(), panel.worker_log.toPlainText()[-2000:]
+    assert runs.table.rowCount() == 0 and studio.runs.runs == []
+    assert not any((project_folder / "runs").iterdir())
+    assert "nothing was kept" in panel.run_label.text()
+    assert "nothing was trained" in panel.log.toPlainText()
