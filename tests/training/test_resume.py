@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from cnnstudio.training.checkpoints import slot_path
+from cnnstudio.training.checkpoints import load_checkpoint, slot_path
 from cnnstudio.training.process import WorkerProcess
 from tests.training.fixtures import tiny_project
 from tests.training.helpers import (
@@ -120,3 +120,58 @@ def test_resume_after_kill_between_renames(reference, tmp_path):
     assert code == 0, events[-2:]
     assert not list(folder.glob(".*.tmp"))
     _assert_same_run(run_dir, reference_dir)
+
+
+@pytest.fixture(scope="module")
+def technique_reference(tmp_path_factory):
+    """An uninterrupted run with weight averaging, mixup + CutMix and class weights."""
+    folder = tmp_path_factory.mktemp("technique_reference")
+    project = tiny_project(folder, epochs=EPOCHS, dropout=True, schedule="one_cycle", ema=True, ema_decay=0.9,
+                           mixup_alpha=0.4, cutmix_alpha=1.0, mix_probability=0.8, class_weights="balanced",
+                           tta="shifts", best_metric="macro_f1")
+    run_dir = folder / "run"
+    code, events = run_worker(write_job(folder, project, run_dir))
+    assert code == 0, events[-2:]
+    return project, run_dir
+
+
+def test_ema_and_mixup_resume_bit_exactly_after_kills(technique_reference, tmp_path):
+    """SIGKILL mid-run (inside steps, evaluation, checkpoint writes), resume: the same weights,
+    the same weight average and the same metrics as the uninterrupted run."""
+    project, reference_dir = technique_reference
+    run_dir = tmp_path / "run"
+    rng = random.Random(99)
+    mode, kills = "train", 0
+    for _ in range(4):
+        worker = WorkerProcess(write_job(tmp_path, project, run_dir, mode=mode), env=ENV, cwd=REPO,
+                               stderr=subprocess.DEVNULL)
+        mode = "resume"
+        after = rng.randint(3, 12)
+        seen = 0
+        try:
+            for event in worker.events():
+                seen += event["event"] != "started"
+                if seen >= after:
+                    time.sleep(rng.uniform(0.0, 0.02))
+                    os.kill(worker.pid, signal.SIGKILL)
+                    kills += 1
+                    break
+        finally:
+            worker.kill()
+        if run_status(run_dir).get("status") == "completed":
+            break
+    assert kills >= 2
+    if run_status(run_dir).get("status") != "completed":
+        code, events = run_worker(write_job(tmp_path, project, run_dir, mode="resume"))
+        assert code == 0, events[-2:]
+    _assert_same_run(run_dir, reference_dir)
+    ours = load_checkpoint(run_dir / "checkpoints", "last")
+    theirs = load_checkpoint(reference_dir / "checkpoints", "last")
+    assert ours.ema and len(ours.ema) == len(ours.model)
+    assert any(not np.array_equal(a, w) for a, w in zip(theirs.ema, theirs.model, strict=True))  # an average
+    for a, b in zip(ours.ema, theirs.ema, strict=True):
+        np.testing.assert_array_equal(a, b)
+    header = (reference_dir / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[-2:] == ["val_balanced_accuracy", "val_macro_f1"]
+    rows = (run_dir / "metrics.csv").read_text().splitlines()[1:]
+    assert all(row.split(",")[-1] for row in rows)  # macro-F1 written every epoch
