@@ -80,3 +80,41 @@ def test_statistics_from_the_training_split_and_previews(make_folder):
     sample = np.full((4, 4, 3), 90, dtype=np.uint8)
     for out in (preview.normalized_sample(sample, stats, "per_channel"), preview.whitened_sample(sample, stats)):
         assert out.shape == (4, 4, 3) and out.dtype == np.uint8
+
+
+def sample_digits() -> np.ndarray:
+    from pathlib import Path
+
+    from cnnstudio.data import formats
+
+    root = Path(__file__).resolve().parents[2] / "resources" / "sample"
+    paths = sorted(p for d in range(10) for p in (root / str(d)).glob("*.png"))
+    return np.stack([formats.load_image(str(p), (32, 32, 1), "stretch") for p in paths])
+
+
+def test_whitening_epsilon_is_chosen_from_the_spectrum_and_keeps_the_digit():
+    images = sample_digits()
+    auto = statistics_from_array(images, normalization="zca")  # ε left to the data
+    assert auto.epsilon == pytest.approx(0.1 * auto.eigenvalues.mean())
+    assert np.all(np.diff(auto.eigenvalues) <= 1e-12) and auto.eigenvalues.min() >= 0  # sorted, no -0 noise
+    tiny = statistics_from_array(images, normalization="zca", epsilon=1e-5)  # the old default
+    assert any("tiny next to the mean eigenvalue" in w for w in tiny.warnings)
+    assert not any("tiny" in w for w in auto.warnings)
+
+    def agreement(stats) -> float:
+        """How much of the digit a whitened image keeps (correlation with the original)."""
+        white = normalize(images[:50], stats, "zca")
+        return float(np.mean([np.corrcoef(white[i].ravel(), images[i].ravel())[0, 1] for i in range(50)]))
+
+    assert agreement(auto) > 0.35 > 0.25 > agreement(tiny)  # an edge-enhanced digit, not noise
+    shown = preview.whitened_sample(images[0], auto, "zca")
+    assert shown.dtype == np.uint8 and shown.std() > 20  # not a flat grey square
+    assert preview.normalized_sample(images[0], auto, "zca").tolist() == shown.tolist()  # one function
+
+
+def test_fewer_images_than_features_is_said():
+    images = sample_digits()[:100]  # 100 images of 32×32 = 1024 values
+    stats = statistics_from_array(images, normalization="pca")
+    assert any("100 images, not more than the 1024 values per image" in w for w in stats.warnings)
+    enough = statistics_from_array(correlated_images(count=200, shape=(4, 4, 3)), normalization="pca")
+    assert enough.warnings == []

@@ -92,3 +92,102 @@ def test_block_dialog_form_drives_insertion(app, qtbot):
     assert out in editor.graph and editor.graph["s2"].inputs == [out]
     assert editor.scene.analysis.nodes[out].output_shape == (14, 14, (6 + 2 * 32) // 2)
     editor.detach()
+
+
+def test_confusion_matrix_fills_its_space_with_counts(app, qtbot):
+    from cnnstudio.gui.panels.confusion import ConfusionMatrix
+
+    matrix = ConfusionMatrix()
+    qtbot.addWidget(matrix)
+    classes = [str(i) for i in range(10)]
+    counts = [[40 if r == c else (r + c) % 3 for c in range(10)] for r in range(10)]
+    matrix.set_matrix(counts, classes)
+    matrix.resize(720, 300)  # a wide, low tab: the cells widen instead of leaving it empty
+    matrix.show()
+    qtbot.waitExposed(matrix)
+    left, top, cell_w, cell_h = matrix._geometry()
+    assert left + 10 * cell_w >= 0.9 * matrix.width() and top + 10 * cell_h >= 0.9 * matrix.height()
+    assert matrix.counts_visible()
+    assert matrix.cell_at(left + 2.5 * cell_w, top + 2.5 * cell_h) == (2, 2)
+    assert matrix.cell_text(3, 5) == ("2 validation image(s) of '3' predicted as '5' (4% of '3').\n"
+                                      "Click to see them.")
+    many = [str(i) for i in range(30)]
+    matrix.set_matrix([[120 if r == c else 1 for c in range(30)] for r in range(30)], many)
+    matrix.resize(220, 180)  # 30 classes in a small box: no room for numbers, the tooltip says them
+    assert not matrix.counts_visible()
+    assert matrix.cell_text(0, 0).startswith("120 validation image(s) of '0' correct")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_disabled_controls_look_disabled(app, qtbot, monkeypatch, scheme):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+    from cnnstudio.gui import theme
+
+    monkeypatch.setenv("CNNSTUDIO_THEME", scheme)
+    theme.apply(app)
+    try:
+        palette = app.palette()
+        for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+            active = palette.color(QPalette.ColorGroup.Active, role)
+            disabled = palette.color(QPalette.ColorGroup.Disabled, role)
+            assert abs(active.lightness() - disabled.lightness()) > 40, role
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        enabled, off = QPushButton("Stop"), QPushButton("Stop")
+        off.setEnabled(False)
+        row.addWidget(enabled)
+        row.addWidget(off)
+        qtbot.addWidget(holder)
+        holder.show()
+        qtbot.waitExposed(holder)
+
+        def text_lightness(button) -> float:
+            image = button.grab().toImage()
+            values = [image.pixelColor(x, y).lightness() for x in range(image.width())
+                      for y in range(image.height())]
+            return min(values) if scheme == "light" else max(values)  # the glyphs' extreme
+
+        # The disabled button's text is much closer to its background than the enabled one's.
+        assert abs(text_lightness(enabled) - text_lightness(off)) > 40
+    finally:
+        monkeypatch.delenv("CNNSTUDIO_THEME")
+        theme.apply(app)
+
+
+def test_corrupt_project_at_launch_opens_the_window_with_the_error(app, qtbot, tmp_path, capsys):
+    from cnnstudio.gui.app import create_window
+
+    bad = tmp_path / "bad.cnnproj"
+    bad.write_text('{"format_version": 2, "name": "x", "architecture": ')
+    window = create_window(str(bad))
+    qtbot.addWidget(window)
+    window.ask_save = lambda: "discard"
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.problem_bar
+    assert bar.isVisible() and "Could not open bad.cnnproj" in bar.label.text()
+    assert "invalid JSON" in bar.label.text() and window.launch_error
+    assert "error: " in capsys.readouterr().err
+    bar.dismiss_button.click()
+    assert not bar.isVisible()
+    window.close()
+
+
+def test_corrupt_project_screenshot_renders_the_error_and_exits_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    bad = tmp_path / "bad.cnnproj"
+    bad.write_text("not json")
+    out = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-m", "cnnstudio", "gui", str(bad), "--screenshot", str(out)],
+                            cwd=repo, env={**os.environ, "PYTHONPATH": str(repo), "QT_QPA_PLATFORM": "offscreen",
+                                           "CNNSTUDIO_CACHE_DIR": str(tmp_path / "cache")},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "bad.cnnproj" in result.stderr and "Traceback" not in result.stderr
+    assert out.exists() and out.stat().st_size > 10_000
