@@ -115,3 +115,34 @@ def test_space_parsing_imports_no_heavy_modules():
             "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'PySide6', 'optuna') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []
+
+
+def test_value_text_round_trips_to_rules(sample):
+    from cnnstudio.experiments.space import SettingResolver
+    from cnnstudio.experiments.space_text import rule_from_text, suggested_text, text_from_rule
+
+    resolver = SettingResolver(sample)
+    spec = resolver.spec("training.learning_rate")
+    assert rule_from_text(spec, "k", "1e-4 .. 1e-1 log") == {"log_uniform": [1e-4, 0.1]}
+    assert rule_from_text(spec, "k", "0.01, 0.1") == {"choices": [0.01, 0.1]}
+    filters = resolver.spec("node:c1.filters")
+    assert rule_from_text(filters, "k", "4 .. 16 step 4") == {"int": [4, 16], "step": 4}
+    assert text_from_rule({"int": [4, 16], "step": 4}) == "4 .. 16 step 4"
+    optimizer = resolver.spec("training.optimizer")
+    assert rule_from_text(optimizer, "k", "adam, sgd") == {"choices": ["adam", "sgd"]}
+    assert rule_from_text(resolver.spec("augmentation.flip_horizontal"), "k", "true, false") == \
+        {"choices": [True, False]}
+    kernel = resolver.spec("node:c1.kernel_size")
+    assert rule_from_text(kernel, "k", "3, [3, 5]") == {"choices": [3, [3, 5]]}
+    with pytest.raises(SpaceError, match="node:c1.filters"):
+        rule_from_text(filters, "node:c1.filters", "4 .. many")
+    # Suggestions parse back into a valid space for every field of the schema.
+    from cnnstudio.project import schema
+
+    for section in ("training", "augmentation", "preprocessing"):
+        for field in schema.SECTIONS[section]:
+            key = f"{section}.{field.name}"
+            if field.kind not in ("int", "float", "bool", "choice") or key == "training.device":
+                continue
+            rule = rule_from_text(field, key, suggested_text(field, sample.section(section)[field.name]))
+            parse_space({key: rule}, sample)

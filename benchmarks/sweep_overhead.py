@@ -1,0 +1,99 @@
+"""Sweep scheduler overhead, and trials/hour with several trials at once.
+
+1. Overhead: a sequential sweep of tiny trials on the sample digits. Per trial, the time not
+   spent inside the worker's epochs (process start, TensorFlow import, model build, the
+   scheduler's ask/tell and bookkeeping, the gap before the next trial), in seconds and as
+   a fraction of the trial's wall time; then the fraction that fixed cost makes of a trial
+   whose epochs take one minute (goal < 5%).
+2. Parallel: the same sweep with --parallel 2 (CPU, cores split) or one trial per GPU, and
+   the ratio of trials per hour against --parallel 1. Reported as measured: on 2 shared CPU
+   cores TensorFlow already uses both cores for one trial, so expect little gain there.
+
+Usage: python benchmarks/sweep_overhead.py [--trials 4] [--epochs 2] [--parallel 2]
+The last line prints the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def make_project(folder: Path) -> Path:
+    from cnnstudio.paths import sample_project
+    from cnnstudio.project import load_project, save_project
+
+    shutil.copytree(sample_project().parent, folder / "images", ignore=shutil.ignore_patterns("*.cnnproj", "runs"))
+    project = load_project(sample_project())
+    project.dataset["folder"] = str(folder / "images")
+    return save_project(project, folder / "digits.cnnproj")
+
+
+def run_sweep(project: Path, space: Path, out: Path, epochs: int, parallel: int, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "cnnstudio", "sweep", str(project), "--space", str(space),
+                             "--epochs", str(epochs), "--parallel", str(parallel), "-o", str(out)],
+                            cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"sweep failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def epoch_seconds(run_dir: Path) -> float:
+    total = 0.0
+    for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["event"] == "epoch":
+            total += float(event["seconds"])
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--parallel", type=int, default=2)
+    args = parser.parse_args()
+    from cnnstudio.experiments.devices import local_gpu_count
+
+    gpus = local_gpu_count()
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as scratch:
+        folder = Path(scratch)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO),
+               "CNNSTUDIO_CACHE_DIR": str(folder / "cache")}
+        project = make_project(folder)
+        space = folder / "space.json"
+        rates = [0.001 * (i + 1) for i in range(args.trials)]
+        space.write_text(json.dumps({"list": [{"training.learning_rate": r} for r in rates]}))
+        sequential = run_sweep(project, space, folder / "one", args.epochs, 1, env)
+        runs = sorted((folder / "one" / "trials").iterdir())
+        training = sum(epoch_seconds(run) for run in runs)
+        overhead = (sequential - training) / len(runs)
+        per_trial = sequential / len(runs)
+        fraction = overhead / per_trial
+        minute = overhead / (60.0 + overhead)
+        print(f"sequential: {len(runs)} trials in {sequential:.1f}s, {training:.1f}s inside epochs; "
+              f"overhead {overhead:.1f}s per trial = {fraction:.0%} of these {per_trial:.1f}s trials; "
+              f"for trials with one minute of epochs: {minute:.1%} (goal < 5%)")
+        slots = args.parallel if not gpus else gpus
+        parallel = run_sweep(project, space, folder / "many", args.epochs, slots, env)
+        where = f"{gpus} GPU(s), one trial per GPU" if gpus else f"{os.cpu_count()} CPU cores, --parallel {slots}"
+        ratio = sequential / parallel
+        print(f"{where}: {len(runs)} trials in {parallel:.1f}s vs {sequential:.1f}s sequential: "
+              f"{ratio:.2f}x trials/hour" + (f" (goal >= {0.9 * gpus:.1f}x)" if gpus else " (reported, no goal)"))
+        print(f"ratio: overhead_fraction_1min={minute:.3f} parallel_vs_sequential={ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
