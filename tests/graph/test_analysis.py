@@ -212,3 +212,16 @@ def test_bad_parameter_values_are_diagnostics(bad):
     (error,) = analyze(g).errors
     assert error.node == "conv"
     assert "Received" in error.message
+
+
+def test_gate_broadcast_against_an_unknown_size_stays_unknown():
+    """A squeeze-and-excitation gate (1×1×C) times a None×None map is None×None, not 1×1
+    (flexible-input MobileNetV3/EfficientNet imports used to shrink to 1×1 here)."""
+    g = Graph()
+    x = g.add_layer("Input", name="input", height=None, width=None, channels=8)
+    gate = g.add_layer("GlobalAvgPool2D", [x], name="squeeze", keepdims=True)
+    g.add_layer("Multiply", [x, gate], name="excite")
+    a = analyze(g)
+    assert a.valid
+    assert a.nodes["squeeze"].output_shape == (1, 1, 8)
+    assert a.nodes["excite"].output_shape == (None, None, 8)

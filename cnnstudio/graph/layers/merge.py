@@ -31,10 +31,10 @@ def _elementwise_shape(inputs, params):
             )
         if big:
             out.append(big.pop())
-        elif sizes:
-            out.append(1)
+        elif any(s[axis] is None for s in inputs):
+            out.append(None)  # 1 broadcast against an unknown size: unknown (flexible-size models)
         else:
-            out.append(None)
+            out.append(1)
     return tuple(out)
 
 
