@@ -183,6 +183,9 @@ class Trainer:
     def run(self) -> str:
         """Train until the asked epochs are done; 'completed' or 'stopped'."""
         self._open_tensorboard()
+        from cnnstudio.inspect.histograms import attach  # weights/activations/gradients per epoch
+
+        self.histograms = attach(self)
         if self.ema is not None and self.progress.global_step == 0:
             self.ema.reset()  # start from the weights training starts from (fine-tuning loads them late)
         while self.progress.epochs_done < self.epochs:
@@ -341,6 +344,8 @@ class Trainer:
             per_class = [float(matrix[i, i] / matrix[i].sum()) if matrix[i].sum() else None
                          for i in range(len(matrix))]
         self._write_tensorboard(row)
+        if getattr(self, "histograms", None) is not None:
+            self.histograms.record(epoch + 1)
         self.events.emit("epoch", epochs=self.epochs, per_class_accuracy=per_class,
                          confusion_matrix=None if matrix is None else matrix.astype(int).tolist(), best=best,
                          best_metric_name=self.metric_name, **row)

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.export.helpers import make_project, train, write_dataset
-from tests.shared import build_once
-
 
 @pytest.fixture(scope="session")
 def inspect_run(tmp_path_factory):
-    """A 16x16 three-class run (coloured squares on noise), trained for a few epochs, with a test split."""
-    def build(root):
-        from cnnstudio.project import load_project, save_project
+    """A 16x16 three-class run (coloured squares on noise) with a test split; built once per test run."""
+    from cnnstudio.project import load_project, save_project
+    from tests.export.helpers import make_project, train, write_dataset
+    from tests.shared import build_once
 
+    def build(root):
         path = make_project(root, write_dataset(root / "colours", per_class=20))
         project = load_project(path)
         project.dataset["test_fraction"] = 0.15
