@@ -190,24 +190,37 @@ class NodeItem(CardItem):
         title.setPointSizeF(9.5)
         small = QFont(base)
         small.setPointSizeF(8)
-        painter.setFont(title)
-        painter.setPen(colours.text)
         name_rect = QRectF(16, 6, w - 24, 20)
+        # The name comes first; the layer type (also in the tooltip) takes what is left, or
+        # moves to the empty summary line of a merge ("block12_concat" / "Concatenate").
+        painter.setFont(small)
+        kind_metrics = painter.fontMetrics()
+        painter.setFont(title)
         metrics = painter.fontMetrics()
-        type_width = min(90.0, float(metrics.horizontalAdvance(self.text.kind)) * 0.9 + 8)
+        room = name_rect.width()
+        title_width = metrics.horizontalAdvance(self.text.title)
+        kind, summary = self.text.kind, self.text.summary
+        if title_width + 8 + kind_metrics.horizontalAdvance(kind) > room:
+            if not summary:
+                kind, summary = "", kind
+            elif room - title_width - 8 < 30:
+                kind = ""
+        title_room = room - (kind_metrics.horizontalAdvance(kind) + 8 if kind else 0)
+        painter.setPen(colours.text)
         painter.drawText(
-            name_rect.adjusted(0, 0, -type_width, 0),
+            QRectF(name_rect.left(), name_rect.top(), title_room, name_rect.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            elide_title(self.text.title, metrics, name_rect.width() - type_width),
+            elide_title(self.text.title, metrics, title_room),
         )
         painter.setFont(small)
         painter.setPen(colours.muted)
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.text.kind)
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         kind_metrics.elidedText(kind, Qt.TextElideMode.ElideRight, int(room - title_width - 8)))
         body = QFont(base)
         body.setPointSizeF(9)
         painter.setFont(body)
         painter.setPen(colours.text)
-        summary = self.text.summary or " "
+        summary = summary or " "
         painter.drawText(
             QRectF(16, 27, w - 24, 20),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -348,7 +361,11 @@ class EdgeItem(QGraphicsPathItem):
             middle = (len(self.route) // 2 - 1) // 2  # the middle lane point: (top, bottom) per row
             top, bottom = self.route[2 * middle], self.route[2 * middle + 1]
             return QPointF(top.x(), (top.y() + bottom.y()) / 2)
-        return self.path().pointAtPercent(0.5)
+        # Edges fanning into one port (a merge) or out of one are furthest apart near their
+        # other end: the label goes there, so neighbouring labels do not pile up.
+        fan_in = sum(1 for e in self.target.edges if e.target is self.target) > 1
+        fan_out = sum(1 for e in self.source.edges if e.source is self.source) > 1
+        return self.path().pointAtPercent(0.5 + 0.22 * (fan_out - fan_in))
 
     def boundingRect(self) -> QRectF:
         return super().boundingRect().adjusted(-60, -10, 60, 10)
