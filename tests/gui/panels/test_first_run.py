@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.gui.panels.test_training_panel import wait_exit
 
 
@@ -18,15 +16,11 @@ def test_first_run_trains_the_sample_without_a_save_dialog(qtbot, private_home):
     panel = window.sections["Training"]
     window.sections["Data"].wait_ready(90)
     window.show_section("Training")
-    started = time.monotonic()
     assert panel.start()  # no file dialog: the untitled project is kept in the user's folder
     assert window.project.path is not None and private_home in window.project.path.parents
     wait_exit(panel, qtbot, timeout_s=120)
-    seconds = time.monotonic() - started
-    print(f"first run: the sample trained in {seconds:.1f} s")
     assert panel.finished_event is not None, panel.worker_log.toPlainText()[-2000:]
     assert panel.finished_event["status"] == "completed"
     assert panel.plots.epochs.size == window.project.training["epochs"]
     assert panel.finished_event["best_metric"] > 0.8  # digits: the curves really moved
-    assert seconds < 60
     window.close()

