@@ -121,7 +121,6 @@ def test_crash_recovery_offer(tmp_path, qtbot):
     first.write_recovery()
     recovery = projects.recovery_path(path)
     assert recovery.exists()
-    time.sleep(0.01)
     os.utime(recovery, (time.time() + 5, time.time() + 5))
     first.autosave.stop()
     first.editor.detach()
