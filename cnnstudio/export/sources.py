@@ -246,7 +246,7 @@ def load_run(path: Path, slot: str) -> ModelSource:
         if len(checkpoint.model) != len(model.variables):
             raise ExportError(f"{checkpoint.path}: holds {len(checkpoint.model)} variables but the run's model "
                               f"has {len(model.variables)}; the checkpoint belongs to another model.")
-        for variable, value in zip(model.variables, checkpoint.model, strict=True):
+        for variable, value in zip(model.variables, checkpoint.inference_weights(), strict=True):  # EMA if kept
             variable.assign(value)
     else:
         used = "final"

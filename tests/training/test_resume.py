@@ -175,3 +175,23 @@ def test_ema_and_mixup_resume_bit_exactly_after_kills(technique_reference, tmp_p
     assert header[-2:] == ["val_balanced_accuracy", "val_macro_f1"]
     rows = (run_dir / "metrics.csv").read_text().splitlines()[1:]
     assert all(row.split(",")[-1] for row in rows)  # macro-F1 written every epoch
+
+
+def test_ema_run_evaluates_and_exports_the_average(technique_reference):
+    """model.keras and an export from the checkpoint hold the weight average, not the raw weights."""
+    import keras
+
+    import cnnstudio.modeling  # noqa: F401  (registers our layers for loading)
+    from cnnstudio.export.sources import load_source
+
+    _, run_dir = technique_reference
+    checkpoint = load_checkpoint(run_dir / "checkpoints", "last")
+    saved = keras.saving.load_model(run_dir / "model.keras")
+    source = load_source(run_dir, "last")
+    for model in (saved, source.model):
+        assert len(model.variables) == len(checkpoint.ema)
+        for variable, average in zip(model.variables, checkpoint.ema, strict=True):
+            if "float" in str(variable.dtype):  # random-generator states are not averaged
+                np.testing.assert_array_equal(np.asarray(variable.numpy()), average)
+        assert any(not np.array_equal(np.asarray(v.numpy()), raw)
+                   for v, raw in zip(model.variables, checkpoint.model, strict=True) if "float" in str(v.dtype))
