@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
-import pytest
 
-keras = pytest.importorskip("keras")
-
-from cnnstudio.data import prepare_data  # noqa: E402
-from cnnstudio.data.pipeline import build_dataset  # noqa: E402
-from cnnstudio.modeling.augmentation import augmentation_layers  # noqa: E402
-from cnnstudio.modeling.preprocessing import preprocessing_layers  # noqa: E402
-from tests.data.test_split import make_project  # noqa: E402
+from cnnstudio.data import prepare_data
+from cnnstudio.data.pipeline import build_dataset
+from cnnstudio.modeling.augmentation import augmentation_layers
+from cnnstudio.modeling.preprocessing import preprocessing_layers
+from tests.data.test_split import make_project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 

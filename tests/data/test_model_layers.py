@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from cnnstudio.data.statistics import normalize, statistics_from_array  # noqa: E402
-from cnnstudio.errors import DatasetError, ParameterError  # noqa: E402
-from cnnstudio.modeling.augmentation import ORDER, augmentation_layers, preview  # noqa: E402
-from cnnstudio.modeling.preprocessing import preprocessing_layers  # noqa: E402
-from tests.data.test_statistics import correlated_images  # noqa: E402
+from cnnstudio.data.statistics import normalize, statistics_from_array
+from cnnstudio.errors import DatasetError, ParameterError
+from cnnstudio.modeling.augmentation import ORDER, augmentation_layers, preview
+from cnnstudio.modeling.preprocessing import preprocessing_layers
+from tests.data.test_statistics import correlated_images
 
 ALL_ON = {"flip_horizontal": True, "flip_vertical": True, "rotation": 30.0, "translation": 0.1, "zoom": 0.2,
           "random_crop": 0.2, "brightness": 0.2, "contrast": 0.3, "saturation": 0.4, "hue": 0.1,

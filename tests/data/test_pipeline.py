@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from cnnstudio.data import formats  # noqa: E402
-from cnnstudio.data.pipeline import build_dataset, epoch_order  # noqa: E402
-from tests.data.helpers import make_class_folder  # noqa: E402
+from cnnstudio.data import formats
+from cnnstudio.data.pipeline import build_dataset, epoch_order
+from tests.data.helpers import make_class_folder
 
 
 @pytest.fixture

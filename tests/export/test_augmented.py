@@ -34,8 +34,6 @@ def test_strip_augmentation_keeps_weights_and_outputs(augmented_run):
 
 @pytest.mark.parametrize("fmt", ["savedmodel", "tflite", "onnx"])
 def test_formats_from_an_augmented_whitened_run(augmented_run, tmp_path, fmt):
-    if fmt == "onnx":
-        pytest.importorskip("tf2onnx")
     out = tmp_path / {"savedmodel": "model", "tflite": "model.tflite", "onnx": "model.onnx"}[fmt]
     report = export(augmented_run, fmt, out)
     assert report.passed, report.to_dict()

@@ -69,8 +69,6 @@ def test_tflite_float_by_default_and_dynamic_range(trained_run, tmp_path):
 
 
 def test_onnx_export_runs_in_onnxruntime(trained_run, tmp_path):
-    pytest.importorskip("tf2onnx")
-    pytest.importorskip("onnxruntime")
     report = export(trained_run, "onnx", tmp_path / "model.onnx")
     assert report.passed and report.checks[0].max_abs_diff < 1e-4
 

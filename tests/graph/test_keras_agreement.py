@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cnnstudio.graph import Graph, analyze
 from tests.keras_agreement import assert_matches_keras
-
-pytest.importorskip("keras")
 
 paddings = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2))
 sizes = st.one_of(st.integers(1, 4), st.lists(st.integers(1, 3), min_size=2, max_size=2))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
+from cnnstudio import zoo
 from cnnstudio.graph.analysis import analyze
 from tests.gui.conftest import lenet_graph
-
-zoo = pytest.importorskip("cnnstudio.zoo")
 
 
 @pytest.fixture

@@ -35,7 +35,6 @@ def test_a_head_without_dense_must_match_or_fail():
 
 
 def test_project_defaults_reach_the_layers():
-    pytest.importorskip("tensorflow")
     project = Project(graph=tiny_graph())
     project.training.update({"default_l2": 0.01, "default_initializer": {"name": "zeros"}})
     built = assemble(project, ["a", "b", "c"], (8, 8, 1), None, seed=1)

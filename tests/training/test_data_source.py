@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from cnnstudio.training.data_source import ArrayData, StreamData, epoch_permutation
-
-tf = pytest.importorskip("tensorflow")
 
 
 def _labels(dataset):

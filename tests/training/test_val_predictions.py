@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from cnnstudio.training.val_predictions import (
     prediction_rows,
@@ -14,8 +15,6 @@ from cnnstudio.training.val_predictions import (
     write_val_predictions,
 )
 from tests.training.fixtures import tiny_arrays, tiny_graph
-
-tf = pytest.importorskip("tensorflow")
 
 
 def test_rows_refuse_a_count_that_does_not_match_the_paths(tmp_path):
