@@ -68,8 +68,22 @@ def open_study(config: SweepConfig, storage_url: str, create: bool, seed: int | 
     import optuna
 
     storage = open_storage(storage_url)
+    if not create:
+        try:
+            study = optuna.load_study(study_name=config.study_name, storage=storage,
+                                      sampler=make_sampler(config, seed), pruner=make_pruner(config))
+        except KeyError:
+            raise SweepError(f"study {config.study_name!r} is not in {storage_url} yet: no scheduler has started "
+                             "this sweep. Start it with `cnnstudio sweep resume SWEEP_DIR`.") from None
+        _check_same_sweep(study, config, storage_url, create=False)
+        return study
     study = optuna.create_study(storage=storage, study_name=config.study_name, directions=config.directions,
                                 sampler=make_sampler(config, seed), pruner=make_pruner(config), load_if_exists=True)
+    _check_same_sweep(study, config, storage_url, create=True)
+    return study
+
+
+def _check_same_sweep(study, config: SweepConfig, storage_url: str, create: bool) -> None:
     described = study.user_attrs.get("sweep")
     mine = {"space": config.space, "sampler": config.sampler, "objective": config.objective,
             "second_objective": config.second_objective}
@@ -80,7 +94,6 @@ def open_study(config: SweepConfig, storage_url: str, create: bool, seed: int | 
     elif json.dumps(described, sort_keys=True) != json.dumps(mine, sort_keys=True):
         raise SweepError(f"study {config.study_name!r} in {storage_url} belongs to another sweep (different "
                          "space, sampler or objective). Give another --study name or the same SPACE.json.")
-    return study
 
 
 def queued_points(space: Space, config: SweepConfig) -> list[dict[str, Any]]:

@@ -131,3 +131,26 @@ def test_two_schedulers_on_one_storage_split_the_work(tmp_path, env):
     assert len(ran["a"]) + len(ran["b"]) == 4  # no trial run twice
     assert ran["a"] and ran["b"], ran  # both schedulers took trials
     assert {t["run_dir"].split("/trials/")[0] for t in trials} == {str(tmp_path / "a"), str(tmp_path / "b")}
+
+
+def test_a_killed_trial_worker_is_resumed_by_the_running_scheduler(tmp_path, env):
+    project = small_digits(tmp_path)
+    space = write_space(tmp_path / "space.json", {"list": [{"training.learning_rate": 0.001}]})
+    sweep = tmp_path / "sweep"
+    scheduler = subprocess.Popen([sys.executable, "-m", "cnnstudio", "sweep", str(project), "--space", str(space),
+                                  "--epochs", "3", "-o", str(sweep)], cwd=REPO, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    trial = sweep / "trials" / "trial-0000"
+    try:
+        wait_for(lambda: (trial / "checkpoints" / "last.npz").exists(), what="trial 0's first checkpoint")
+        os.kill(int((trial / "worker.pid").read_text().split()[0]), signal.SIGKILL)
+        _out, err = scheduler.communicate(timeout=600)
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+    assert scheduler.returncode == 0, err[-3000:]
+    assert "ended without finishing; resuming it from its checkpoint" in err
+    (row,) = show(env, sweep)["trials"]
+    assert row["status"] == "completed" and epochs_recorded(row["run_dir"]) == [1, 2, 3]
+    events = [json.loads(line) for line in (trial / "events.jsonl").read_text().splitlines() if line.strip()]
+    assert [e["mode"] for e in events if e["event"] == "started"] == ["train", "resume"]

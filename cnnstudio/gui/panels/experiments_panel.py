@@ -261,8 +261,12 @@ class ExperimentsPanel(QWidget):
         self.poll(force=True)
         self._update_buttons()
 
-    def shutdown(self, wait_ms: int = 120_000) -> None:
-        """Stop the sweep (trials checkpoint) and wait for it; kill it if it does not end."""
+    def shutdown(self, wait_ms: int = 5000) -> None:
+        """Ask the sweep to stop (trials checkpoint), wait briefly, then end the scheduler.
+
+        Nothing is lost either way: trial workers finish their step and checkpoint, and
+        `sweep resume` (the Resume button) continues whatever was interrupted.
+        """
         self.timer.stop()
         for process in (self.process, self.export_process):
             if process is None or process.state() == QProcess.ProcessState.NotRunning:

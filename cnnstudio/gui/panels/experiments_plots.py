@@ -35,6 +35,13 @@ def _axis_values(rows: list[TrialRow], key: str) -> tuple[np.ndarray, list[str] 
     return np.array([index[str(v)] / scale for v in raw], dtype=float), labels
 
 
+def _short_key(key: str) -> str:
+    """'training.learning_rate' -> 'learning_rate'; 'node:c1.filters' -> 'c1.filters'."""
+    if key.startswith("node:"):
+        return key[len("node:"):]
+    return key if key.startswith("zoo:") else key.rpartition(".")[2]
+
+
 class ParallelCoordinates(pg.PlotWidget):
     """One vertical axis per varying setting plus the objective; one line per finished trial,
     coloured from poor (grey) to good (blue)."""
@@ -53,7 +60,7 @@ class ParallelCoordinates(pg.PlotWidget):
         done = [r for r in rows if r.value is not None]
         keys = sorted({key for row in done for key in row.settings})
         axis = self.getPlotItem().getAxis("bottom")
-        names = [key.rpartition(".")[2] if not key.startswith("zoo:") else key for key in keys] + [self.objective]
+        names = [_short_key(key) for key in keys] + [self.objective]
         axis.setTicks([[(i, name) for i, name in enumerate(names)]])
         if not done:
             return
@@ -70,7 +77,7 @@ class ParallelCoordinates(pg.PlotWidget):
             colour.setAlpha(int(60 + 195 * quality[i]))
             line = self.plot(x, np.array([column[i] for column in columns]), pen=pg.mkPen(colour, width=1.5))
             self.lines.append(line)
-        self.setXRange(-0.2, len(columns) - 0.8, padding=0)
+        self.setXRange(-0.4, len(columns) - 0.6, padding=0)  # room for the first and last axis names
 
 
 class TradeOffPlot(pg.PlotWidget):
@@ -79,8 +86,11 @@ class TradeOffPlot(pg.PlotWidget):
     def __init__(self, objective: str = "val_accuracy"):
         super().__init__()
         style_plot(self, f"{objective} vs cost", objective, "multiply-adds (MACs)")
+        self.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
         self.points = pg.ScatterPlotItem(size=9, pen=None)
-        self.front = self.plot(pen=_pen("#2f9e5f", 1.5))
+        # The Pareto front: no other trial is both better and cheaper; ringed and joined.
+        self.front = self.plot(pen=_pen("#2f9e5f", 1.5), symbol="o", symbolSize=15, symbolBrush=None,
+                               symbolPen=_pen("#2f9e5f", 2), name="Pareto front")
         self.addItem(self.points)
         self.front_numbers: list[int] = []
 
