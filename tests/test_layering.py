@@ -60,3 +60,26 @@ def test_pure_core_and_cli_parser_load_without_qt_or_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_architecture_docs_name_files_that_exist():
+    """docs/architecture.md and the how-to pages point at real files (they are a newcomer's map)."""
+    import re
+
+    pages = ["architecture.md", "how-to-add-a-layer-type.md", "how-to-add-a-setting.md", "helper-protocol.md"]
+    missing = []
+    for page in pages:
+        text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        for link in re.findall(r"\]\(([^)#]+)\)", text):
+            if not (ROOT / "docs" / link).exists():
+                missing.append(f"{page}: link {link}")
+        for token in re.findall(r"`([\w./-]+\.(?:py|md)|[\w-]+/[\w./-]*)`", text):
+            if token.startswith("RUN_DIR/"):
+                continue  # a placeholder, not a file of the repository
+            bases = (ROOT, ROOT / "cnnstudio", ROOT / "docs")
+            found = any((base / token).exists() for base in bases) or (
+                "/" not in token and any((ROOT / "cnnstudio").rglob(token))  # a module named in its package's row
+            )
+            if not found:
+                missing.append(f"{page}: {token}")
+    assert missing == []
