@@ -595,3 +595,13 @@ def test_inspector_form_for_every_layer_type(qtbot):
             assert sorted(fields) == sorted(specs), node.name
     finally:
         widget.detach()
+
+
+def test_layers_and_connections_delete_in_one_undo_step(editor):
+    scene = editor.scene
+    scene.cards["out"].setSelected(True)
+    next(e for e in scene.edges if e.pair == ("c1", "s2")).setSelected(True)
+    editor.delete_selected()
+    assert "out" not in editor.graph and editor.graph["s2"].inputs == []
+    editor.undo()
+    assert "out" in editor.graph and editor.graph["s2"].inputs == ["c1"]

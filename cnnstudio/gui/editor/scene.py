@@ -18,21 +18,19 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.errors import StudioError
-from cnnstudio.graph import catalogue
 from cnnstudio.graph import commands as cmd
-from cnnstudio.graph.analysis import Analysis, analyze, human_bytes, human_count
-from cnnstudio.graph.catalogue import format_shape
+from cnnstudio.graph.analysis import Analysis, analyze
 from cnnstudio.graph.layout import Layout, sugiyama
 from cnnstudio.graph.model import Graph, GraphChange
 from cnnstudio.gui import theme
-from cnnstudio.gui.editor import groups
+from cnnstudio.gui.editor import deletion, groups
+from cnnstudio.gui.editor.card_text import block_text, edge_label, node_text
 from cnnstudio.gui.editor.gestures import Gesture, MoveGesture, NewLinkGesture
 from cnnstudio.gui.editor.items import (
     BLOCK_SIZE,
     NODE_SIZE,
     BlockItem,
     CardItem,
-    CardText,
     EdgeItem,
     NodeItem,
     Port,
@@ -303,72 +301,14 @@ class EditorScene(QGraphicsScene):
             diagnostics.setdefault(diagnostic.node, []).append(diagnostic)
         for key, card in self.cards.items():
             if key.startswith(BLOCK_PREFIX):
-                card.set_text(self._block_text(key[len(BLOCK_PREFIX):], diagnostics))
+                card.set_text(block_text(self.graph, self.analysis, key[len(BLOCK_PREFIX):], diagnostics))
             else:
-                card.set_text(self._node_text(key, diagnostics.get(key, [])))
+                card.set_text(node_text(self.graph, self.analysis, key, diagnostics.get(key, []),
+                                        self.card_title(key)))
         for edge in self.edges:
-            self._label_edge(edge)
-
-    def _node_text(self, name: str, problems: list) -> CardText:
-        node = self.graph[name]
-        layer = catalogue.get(node.type)
-        result = self.analysis.nodes.get(name)
-        try:
-            summary = layer.summary(result.params if result and result.params is not None else node.params)
-        except Exception:  # a half-typed value: the diagnostic says what is wrong
-            summary = ""
-        if result is not None and result.output_shape is not None:
-            footer = f"{format_shape(result.output_shape)}   ·   {human_count(result.param_count)} params"
-        else:
-            footer = "shape unknown"
-        return CardText(
-            title=self.card_title(name),
-            kind=layer.name,
-            category=layer.category,
-            summary=summary,
-            footer=footer,
-            errors=[d.message for d in problems if d.severity == "error"],
-            warnings=[d.message for d in problems if d.severity == "warning"],
-            frozen=not node.trainable,
-        )
-
-    def _block_text(self, group: str, diagnostics: dict) -> CardText:
-        members = self.graph.members(group)
-        summary = self.analysis.block_summary(self.graph, members)
-        children = {m_group[len(group) + 1:].split("/")[0] for m in members
-                    if (m_group := self.graph[m].group).startswith(group + "/")}
-        ins = ", ".join(format_shape(s) for s in summary["inputs"][:2]) or "—"
-        outs = ", ".join(format_shape(s) for s in summary["outputs"][:2]) or "—"
-        errors = [d.message for m in members for d in diagnostics.get(m, []) if d.severity == "error"]
-        warnings = [d.message for m in members for d in diagnostics.get(m, []) if d.severity == "warning"]
-        return CardText(
-            title=group.rsplit("/", 1)[-1],
-            kind="block",
-            category="Block",
-            summary=f"{ins}  →  {outs}",
-            footer=f"{human_count(summary['params'])} params · {human_count(summary['macs'])} MACs · "
-            f"{len(members)} layers",
-            errors=errors[:5],
-            warnings=warnings[:5],
-            repeats=len(children),
-        )
-
-    def _label_edge(self, edge: EdgeItem) -> None:
-        source = edge.source.key
-        if source.startswith(BLOCK_PREFIX):
-            summary = self.analysis.block_summary(self.graph, self.graph.members(source[len(BLOCK_PREFIX):]))
-            shape = summary["outputs"][0] if summary["outputs"] else None
-        else:
-            result = self.analysis.nodes.get(source)
-            shape = result.output_shape if result else None
-        if shape is None:
-            edge.set_label("", "")
-            return
-        elements = 1
-        for d in shape:
-            elements = elements * d if d is not None and elements is not None else None
-        memory = human_bytes(None if elements is None else elements * 4)
-        edge.set_label(format_shape(shape), f"{format_shape(shape)} — {memory} per image")
+            source = edge.source.key
+            group = source[len(BLOCK_PREFIX):] if source.startswith(BLOCK_PREFIX) else None
+            edge.set_label(*edge_label(self.graph, self.analysis, source, group))
 
     # ---- titles -----------------------------------------------------------------------------
     def _group_prefixes(self) -> dict[str, str]:
@@ -440,36 +380,12 @@ class EditorScene(QGraphicsScene):
 
     def links_behind(self, pair: tuple[str, str]) -> list[tuple[str, str]]:
         """The graph's (source, target) links an edge stands for (several when it joins blocks)."""
-        source_key, target_key = pair
-        return [(source, node.name) for node in self.graph if self.representative(node.name) == target_key
-                for source in node.inputs if source in self.graph and self.representative(source) == source_key]
-
-    def delete_command(self, names: list[str], edges: list[EdgeItem]) -> cmd.Command | None:
-        """One undo step removing the selected layers (bridging chains) and the selected links."""
-        removed = set(names)
-        cut: dict[str, set[str]] = {}
-        for edge in edges:
-            for source, target in self.links_behind(edge.pair):
-                if source not in removed and target not in removed:
-                    cut.setdefault(target, set()).add(source)
-        commands: list[cmd.Command] = []
-        for target, sources in cut.items():
-            if len(sources) == 1:
-                commands.append(cmd.disconnect(self.graph, next(iter(sources)), target))
-            else:
-                commands.append(cmd.SetInputs(target, [s for s in self.graph[target].inputs if s not in sources]))
-        if names:
-            commands.append(cmd.RemoveNodes(names, bridge=True))
-        if len(commands) <= 1:
-            return commands[0] if commands else None
-        links = sum(len(s) for s in cut.values())
-        parts = ([f"{len(names)} layer{'s' if len(names) != 1 else ''}"] if names else []) + (
-            [f"{links} connection{'s' if links != 1 else ''}"] if links else [])
-        return cmd.Macro("Delete " + " and ".join(parts), commands)
+        return deletion.links_behind(self.graph, self.representative, pair)
 
     def delete_selection(self) -> bool:
         """Delete the selected cards and edges; False when nothing was selected."""
-        command = self.delete_command(self.selected_names(), self.selected_edges())
+        links = [link for edge in self.selected_edges() for link in self.links_behind(edge.pair)]
+        command = deletion.delete_command(self.graph, self.selected_names(), links)
         return command is not None and self.run(lambda: command)
 
     # ---- gestures -------------------------------------------------------------------------
