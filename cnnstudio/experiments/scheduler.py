@@ -216,8 +216,8 @@ class Scheduler:
 
         frozen = self._frozen(number)
         worker = start_worker(number, job, slot, self.events)
-        worker.trial = optuna.Trial(self.study, frozen._trial_id)  # type: ignore[attr-defined]  # noqa: SLF001
-        worker.reported = set(frozen.intermediate_values)  # type: ignore[attr-defined]
+        worker.trial = optuna.Trial(self.study, frozen._trial_id)  # noqa: SLF001
+        worker.reported = set(frozen.intermediate_values)
         self.running[number] = worker
         verb = "resumed" if job.mode == "resume" else "started"
         self.say(f"trial {number} {verb} on {slot.name}: {settings_label(settings)}")
@@ -234,7 +234,7 @@ class Scheduler:
         worker = self.running.get(number)
         if worker is None:
             return None
-        trial = worker.trial  # type: ignore[attr-defined]
+        trial = worker.trial
         if event is None:
             return self._ended(worker, trial)
         kind = event["event"]
@@ -245,8 +245,8 @@ class Scheduler:
         elif kind == "epoch" and len(self.config.directions) == 1 and not worker.pruning:
             value = metric_of(event, self.config.objective)
             epoch = int(event["epoch"])
-            if value is not None and epoch not in worker.reported:  # type: ignore[attr-defined]
-                worker.reported.add(epoch)  # type: ignore[attr-defined]
+            if value is not None and epoch not in worker.reported:
+                worker.reported.add(epoch)
                 trial.report(float(value), epoch)
                 if trial.should_prune():
                     worker.pruning = True

@@ -41,6 +41,8 @@ class TrialWorker:
     error: dict[str, Any] | None = None
     pruning: bool = False
     stopping: bool = False
+    trial: Any = None  # the optuna.Trial the scheduler reports to
+    reported: set[int] = field(default_factory=set)  # epochs already reported (a resume repeats none)
 
     def stop(self) -> None:
         """Graceful: the worker finishes its step, checkpoints and exits (a second call ends it)."""
