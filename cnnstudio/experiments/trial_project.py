@@ -51,6 +51,30 @@ def _rebuild_from_zoo(project: Any, resolver: SettingResolver, knobs: dict[str, 
     project.notes = f"Created from the zoo: {family.title} ({chosen}). {family.reference}."
 
 
+def apply_command(project: Any, settings: dict[str, Any], label: str):
+    """One undoable edit (project.commands.Composite) that sets a trial's settings in `project`.
+
+    Zoo knobs rebuild the whole network and are refused: open the trial's own project instead.
+    """
+    from cnnstudio.graph.commands import SetParams
+    from cnnstudio.project.commands import Composite, SetSetting
+
+    commands: list[Any] = []
+    for key, value in settings.items():
+        if key.startswith("zoo:"):
+            raise SpaceError(f"{key}: this trial rebuilt the network from the zoo; open the trial's "
+                             "project file (project.cnnproj in its run folder) instead.")
+        if key.startswith("node:"):
+            node, _, param = key[len("node:"):].rpartition(".")
+            if node not in project.graph:
+                raise SpaceError(f"{key}: the project has no node {node!r} any more.")
+            commands.append(SetParams(node, {**project.graph[node].params, param: value}))
+        else:
+            section, _, name = key.partition(".")
+            commands.append(SetSetting(section, name, value))
+    return Composite(label, commands)
+
+
 def settings_label(settings: dict[str, Any]) -> str:
     """'learning_rate=0.01, rotation=10' — short keys for tables and legends."""
     parts = []

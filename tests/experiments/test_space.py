@@ -97,6 +97,10 @@ def test_zoo_knobs_rebuild_the_network(tmp_path):
         parse_space({"zoo:depth": {"choices": [20, 33]}}, project)
     with pytest.raises(SpaceError, match="zoo:width"):
         parse_space({"zoo:width": {"choices": [1]}}, project)
+    from cnnstudio.experiments.trial_project import apply_command
+
+    with pytest.raises(SpaceError, match="open the trial's project file"):
+        apply_command(project, {"zoo:depth": 32}, "apply")  # a rebuilt network is not a settings edit
 
 
 def test_node_settings_apply_to_a_copy(sample):

@@ -17,13 +17,10 @@ from typing import Any
 from PySide6.QtCore import QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -31,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.errors import StudioError
 from cnnstudio.experiments.results import TrialRow, best_row, sort_rows
 from cnnstudio.experiments.sweep_file import OBJECTIVES, SweepDir
-from cnnstudio.experiments.trial_project import settings_label
+from cnnstudio.experiments.trial_project import apply_command, settings_label
 from cnnstudio.gui.child_process import cli_command, process_environment
 from cnnstudio.gui.panels.common import box, muted, open_folder
 from cnnstudio.gui.panels.experiments_plots import (
@@ -42,7 +40,7 @@ from cnnstudio.gui.panels.experiments_plots import (
     TradeOffPlot,
     TrialCurves,
 )
-from cnnstudio.gui.panels.experiments_space import SpaceEditor
+from cnnstudio.gui.panels.experiments_space import SpaceEditor, SweepOptions
 from cnnstudio.gui.panels.plots import pg
 from cnnstudio.gui.panels.training_text import duration
 from cnnstudio.project.model import Change, ProjectModel
@@ -93,7 +91,13 @@ class ExperimentsPanel(QWidget):
         self.space_editor.changed.connect(self._update_buttons)
         frame, _ = box("Search space", self.space_editor, "Tick Vary beside each setting the sweep should search.")
         left_column.addWidget(frame, 1)
-        left_column.addWidget(self._options())
+        self.options = SweepOptions()
+        for name in ("sampler_box", "pruner_box", "objective_box", "second_box", "trials_box", "parallel_box",
+                     "epochs_box"):
+            setattr(self, name, getattr(self.options, name))
+        self.sampler_box.currentTextChanged.connect(self._sampler_changed)
+        self.trials_box.valueChanged.connect(self._update_buttons)
+        left_column.addWidget(self.options)
         splitter.addWidget(left)
         right = QSplitter(Qt.Orientation.Vertical)
         table_host = QWidget()
@@ -149,43 +153,6 @@ class ExperimentsPanel(QWidget):
         self.space_editor.set_project(model.project)
         self.space_editor.set_grid(True)
         self._update_buttons()
-
-    def _options(self) -> QWidget:
-        host = QWidget()
-        form = QFormLayout(host)
-        form.setContentsMargins(0, 4, 0, 0)
-        self.sampler_box = QComboBox()
-        self.sampler_box.addItems(["grid", "random", "tpe"])
-        self.pruner_box = QComboBox()
-        self.pruner_box.addItems(["none", "median", "asha", "hyperband"])
-        self.objective_box = QComboBox()
-        self.objective_box.addItems(list(OBJECTIVES))
-        self.second_box = QComboBox()
-        self.second_box.addItems(["none", "macs", "params", "images_per_second"])
-        self.trials_box = QSpinBox()
-        self.trials_box.setRange(0, 100_000)
-        self.trials_box.setSpecialValueText("all (grid)")
-        self.trials_box.setValue(0)
-        self.parallel_box = QSpinBox()
-        self.parallel_box.setRange(0, 64)
-        self.parallel_box.setSpecialValueText("auto")
-        self.epochs_box = QSpinBox()
-        self.epochs_box.setRange(0, 100_000)
-        self.epochs_box.setSpecialValueText("project's")
-        for label, widget, tip in (
-            ("Sampler", self.sampler_box, "grid: every combination; random; TPE learns from finished trials."),
-            ("Pruner", self.pruner_box, "Stop hopeless trials early from their per-epoch validation metric."),
-            ("Objective", self.objective_box, "What a trial is judged by (its best epoch)."),
-            ("Second objective", self.second_box, "A cost to trade against: the sweep keeps a Pareto front."),
-            ("Trials", self.trials_box, "At most this many trials (random and TPE need it)."),
-            ("In parallel", self.parallel_box, "auto: one trial per GPU, else one on the CPU."),
-            ("Epochs per trial", self.epochs_box, "Overrides the project's epochs for every trial."),
-        ):
-            widget.setToolTip(tip)
-            form.addRow(label, widget)
-        self.sampler_box.currentTextChanged.connect(self._sampler_changed)
-        self.trials_box.valueChanged.connect(self._update_buttons)
-        return host
 
     def _sampler_changed(self, sampler: str) -> None:
         self.space_editor.set_grid(sampler == "grid")
@@ -381,25 +348,12 @@ class ExperimentsPanel(QWidget):
         if len(chosen) != 1:
             return
         settings = chosen[0].settings
-        if any(key.startswith("zoo:") for key in settings):
-            self.message.emit(f"Trial {chosen[0].number} rebuilt the network from the zoo: open its project "
-                              f"file instead ({Path(chosen[0].run_dir or '') / 'project.cnnproj'}).")
+        try:
+            command = apply_command(self.model.project, settings, f"Apply trial {chosen[0].number} settings")
+        except StudioError as exc:
+            self.message.emit(str(exc))
             return
-        from cnnstudio.graph.commands import SetParams
-        from cnnstudio.project.commands import Composite, SetSetting
-
-        commands: list[Any] = []
-        for key, value in settings.items():
-            if key.startswith("node:"):
-                node, _, param = key[len("node:"):].rpartition(".")
-                if node not in self.model.graph:
-                    self.message.emit(f"The project has no node {node!r} any more; trial settings not applied.")
-                    return
-                commands.append(SetParams(node, {**self.model.graph[node].params, param: value}))
-            else:
-                section, _, name = key.partition(".")
-                commands.append(SetSetting(section, name, value))
-        self.model.push(Composite(f"Apply trial {chosen[0].number} settings", commands))
+        self.model.push(command)
         self.message.emit(f"Applied trial {chosen[0].number}: {settings_label(settings)} (Ctrl+Z undoes it).")
 
     def export_dialog(self) -> None:

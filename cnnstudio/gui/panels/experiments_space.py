@@ -12,11 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.errors import StudioError
 from cnnstudio.experiments.space import VARIABLE_SECTIONS, SettingResolver, parse_space
 from cnnstudio.experiments.space_text import rule_from_text, suggested_text
+from cnnstudio.experiments.sweep_file import OBJECTIVES
 from cnnstudio.graph.params import ParamSpec
 
 VARIABLE_KINDS = ("int", "float", "bool", "choice")
@@ -188,3 +198,41 @@ class SpaceEditor(QWidget):
             self.problem.setText(str(exc))
         else:
             self.problem.setText("")
+
+
+class SweepOptions(QWidget):
+    """Sampler, pruner, objectives and budget of a sweep (the `cnnstudio sweep` options)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 4, 0, 0)
+        self.sampler_box = QComboBox()
+        self.sampler_box.addItems(["grid", "random", "tpe"])
+        self.pruner_box = QComboBox()
+        self.pruner_box.addItems(["none", "median", "asha", "hyperband"])
+        self.objective_box = QComboBox()
+        self.objective_box.addItems(list(OBJECTIVES))
+        self.second_box = QComboBox()
+        self.second_box.addItems(["none", "macs", "params", "images_per_second"])
+        self.trials_box = QSpinBox()
+        self.trials_box.setRange(0, 100_000)
+        self.trials_box.setSpecialValueText("all (grid)")
+        self.trials_box.setValue(0)
+        self.parallel_box = QSpinBox()
+        self.parallel_box.setRange(0, 64)
+        self.parallel_box.setSpecialValueText("auto")
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(0, 100_000)
+        self.epochs_box.setSpecialValueText("project's")
+        for label, widget, tip in (
+            ("Sampler", self.sampler_box, "grid: every combination; random; TPE learns from finished trials."),
+            ("Pruner", self.pruner_box, "Stop hopeless trials early from their per-epoch validation metric."),
+            ("Objective", self.objective_box, "What a trial is judged by (its best epoch)."),
+            ("Second objective", self.second_box, "A cost to trade against: the sweep keeps a Pareto front."),
+            ("Trials", self.trials_box, "At most this many trials (random and TPE need it)."),
+            ("In parallel", self.parallel_box, "auto: one trial per GPU, else one on the CPU."),
+            ("Epochs per trial", self.epochs_box, "Overrides the project's epochs for every trial."),
+        ):
+            widget.setToolTip(tip)
+            form.addRow(label, widget)
