@@ -39,9 +39,8 @@ def local_gpu_count() -> int:
 
 def visible_gpu_ids(count: int) -> list[str]:
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return [v.strip() for v in visible.split(",") if v.strip()][:count]
-    return [str(i) for i in range(count)]
+    ids = [v.strip() for v in (visible or "").split(",") if v.strip() and not v.strip().startswith("-")]
+    return ids[:count] if visible is not None and ids else [str(i) for i in range(count)]
 
 
 def plan_slots(parallel: int | None, gpus_per_trial: int = 1, gpu_count: int | None = None,
