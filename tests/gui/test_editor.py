@@ -376,9 +376,16 @@ def test_rewiring_updates_the_layout_or_offers_to(editor, qtbot):
     assert ("input", "out") in editor.scene.layout.routes
     edge = next(e for e in editor.scene.edges if e.pair == ("input", "out"))
     assert edge.routed() and cards_crossed_by_edges(editor.scene) == []
+    # Hand-arranged: a moved card's edges follow it (the lanes belong to the layout) ...
+    card = editor.scene.cards["out"]
+    editor.push(cmd.MoveNodes({"out": (card.x() + 300, card.y())}))
+    assert not editor.scene.at_layout() and not edge.routed()
+    assert edge.path().pointAtPercent(1.0) == card.in_port.scenePos()
+    editor.undo()
+    assert editor.scene.at_layout() and edge.routed()
     editor.undo()
     assert editor.scene.at_layout()
-    # Hand-arranged: the places stay, the layout is offered.
+    # ... and after a rewiring the places stay and the layout is offered.
     card = editor.scene.cards["flat"]
     editor.push(cmd.MoveNodes({"flat": (card.x() + 300, card.y())}))
     assert not editor.scene.at_layout()
@@ -480,6 +487,7 @@ def test_edge_is_selected_and_deleted_with_the_delete_key(window, qtbot):
     edge = next(e for e in editor.scene.edges if e.pair == ("s2", "flat"))
     click_edge(editor, edge)
     assert editor.scene.selected_edges() == [edge] and not editor.scene.selected_keys()
+    assert window.statusBar().currentMessage() == "Connection 's2' → 'flat' (14×14×6): Delete removes it."
     QTest.keyClick(editor.view, Qt.Key.Key_Delete)
     assert editor.graph["flat"].inputs == []
     assert "s2" in editor.graph and ("s2", "flat") not in {e.pair for e in editor.scene.edges}

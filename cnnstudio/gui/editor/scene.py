@@ -76,6 +76,7 @@ class EditorScene(QGraphicsScene):
         self._timer.timeout.connect(self.flush)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         graph.subscribe(self._on_change)
+        self.selectionChanged.connect(self._edge_hint)
         self.rebuild()
 
     # ---- graph events -----------------------------------------------------------------
@@ -381,6 +382,14 @@ class EditorScene(QGraphicsScene):
     def links_behind(self, pair: tuple[str, str]) -> list[tuple[str, str]]:
         """The graph's (source, target) links an edge stands for (several when it joins blocks)."""
         return deletion.links_behind(self.graph, self.representative, pair)
+
+    def _edge_hint(self) -> None:
+        """A selected connection says what it is and how to remove it (status line)."""
+        edges = self.selected_edges()
+        if len(edges) == 1 and not self.selected_keys():
+            source, target = (key.removeprefix(BLOCK_PREFIX) for key in edges[0].pair)
+            shape = f" ({edges[0].label})" if edges[0].label else ""
+            self.problem.emit(f"Connection '{source}' → '{target}'{shape}: Delete removes it.")
 
     def delete_selection(self) -> bool:
         """Delete the selected cards and edges; False when nothing was selected."""
