@@ -75,6 +75,13 @@ def _panel(module: str, name: str, models: bool = False) -> SectionFactory:
     return make
 
 
+def _inside(window: MainWindow) -> QWidget:
+    """Feature maps, saliency, embedding map, histograms; the editor's card clicks pick its layer."""
+    from cnnstudio.gui.panels.inspect_panel import section
+
+    return section(window)
+
+
 class Sections(Mapping[str, QWidget]):
     """The window's pages by section name; a page is built by its factory when first asked for."""
 
@@ -118,9 +125,11 @@ SECTIONS: dict[str, SectionFactory] = {
     "Runs": _panel("runs_panel", "RunsPanel", models=True),
     "Export": _panel("export_panel", "ExportPanel", models=True),
     "Experiments": _panel("experiments_panel", "ExperimentsPanel", models=True),
+    "Inside": _inside,
 }
 
-ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡", "Export": "⇪", "Experiments": "⁂"}
+ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡", "Export": "⇪", "Experiments": "⁂",
+         "Inside": "◉"}
 
 
 def register(name: str, factory: SectionFactory, icon: str = "•") -> None:

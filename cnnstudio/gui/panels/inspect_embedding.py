@@ -1,0 +1,175 @@
+"""The embedding map: a scatter of a run's images by penultimate features, linked to a confusion matrix.
+
+One colour per true class, mistakes drawn as crosses. Hover a point: its thumbnail and
+classes. Click a point: `point_chosen(path)` (the panel shows it, its top-5 and saliency).
+Click a confusion cell: its points are highlighted; choosing points highlights their cells.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("QT_API", "pyside6")
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import Qt, Signal  # noqa: E402
+from PySide6.QtGui import QColor, QPixmap  # noqa: E402
+from PySide6.QtWidgets import (  # noqa: E402
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.gui.panels.common import muted, style_plot  # noqa: E402
+from cnnstudio.gui.panels.confusion import ConfusionMatrix  # noqa: E402
+from cnnstudio.inspect.render import PALETTE  # noqa: E402
+from cnnstudio.inspect.results import Embedding  # noqa: E402
+
+
+def available_methods() -> list[str]:
+    from cnnstudio.inspect.projection import available_methods as methods
+
+    return methods()
+
+
+class EmbeddingView(QWidget):
+    point_chosen = Signal(str)
+
+    def __init__(self, request: Callable[..., bool], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.request = request
+        self.embedding: Embedding | None = None
+        self.highlighted = np.zeros(0, dtype=bool)
+        self.method = QComboBox()
+        for method in available_methods():
+            self.method.addItem({"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[method], method)
+        self.method.setToolTip("PCA is instant; t-SNE takes seconds and separates clusters better; UMAP "
+                               "appears when the umap-learn package is installed")
+        self.split = QComboBox()
+        self.split.addItem("validation", "val")
+        self.split.addItem("test", "test")
+        self.compute = QPushButton("Compute map")
+        self.compute.clicked.connect(self.refresh)
+        self.status = muted("Pick a trained run, then compute its map.")
+        self.plot = pg.PlotWidget()
+        style_plot(self.plot, "", "", "")
+        self.scatter = pg.ScatterPlotItem(size=9, hoverable=True, tip=None)
+        self.scatter.sigClicked.connect(self._clicked)
+        self.scatter.sigHovered.connect(self._hovered)
+        self.plot.addItem(self.scatter)
+        self.matrix = ConfusionMatrix()
+        self.matrix.cell_clicked.connect(self.highlight_cell)
+        self.hover = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.hover.setFixedSize(120, 120)
+        self.hover_text = muted("")
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.matrix, 1)
+        side_layout.addWidget(self.hover, alignment=Qt.AlignmentFlag.AlignHCenter)
+        side_layout.addWidget(self.hover_text)
+        split = QSplitter()
+        split.addWidget(self.plot)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Method"))
+        row.addWidget(self.method)
+        row.addWidget(QLabel("Images"))
+        row.addWidget(self.split)
+        row.addWidget(self.compute)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+
+    def clear(self, text: str) -> None:
+        self.embedding = None
+        self.scatter.clear()
+        self.matrix.set_matrix(None, [])
+        self.status.setText(text)
+        self.compute.setEnabled(False)
+
+    def enable(self) -> None:
+        self.compute.setEnabled(True)
+        self.status.setText("Compute the map of this run (features are cached in the run folder).")
+
+    def refresh(self) -> None:
+        self.compute.setEnabled(False)
+        self.status.setText(f"Computing the {self.method.currentText()} map…")
+        sent = self.request("embed", {"method": self.method.currentData(), "split": self.split.currentData()},
+                            self._arrived, key="embed", run=True)
+        if not sent:
+            self.clear("The embedding map needs a trained run: pick one above.")
+
+    def _arrived(self, answer: dict[str, Any], out: str) -> None:
+        self.compute.setEnabled(True)
+        if not answer.get("ok"):
+            self.status.setText(answer.get("error", "failed"))
+            return
+        self.set_embedding(Embedding.load(out))
+
+    def set_embedding(self, embedding: Embedding) -> None:
+        self.embedding = embedding
+        self.highlighted = np.zeros(len(embedding.images), dtype=bool)
+        classes = len(embedding.class_names)
+        matrix = np.zeros((classes, classes), dtype=int)
+        np.add.at(matrix, (embedding.true, embedding.predicted), 1)
+        self.matrix.set_matrix(matrix.tolist(), embedding.class_names)
+        self._draw()
+        self.plot.getPlotItem().enableAutoRange()
+        self.status.setText(f"{len(embedding.images)} {embedding.split} images, {int(embedding.mistakes.sum())} "
+                            "mistakes (crosses). Click a confusion cell to highlight its points.")
+
+    def _draw(self) -> None:
+        embedding = self.embedding
+        if embedding is None:
+            return
+        spots = []
+        for i, ((x, y), true, wrong) in enumerate(zip(embedding.points, embedding.true, embedding.mistakes,
+                                                       strict=True)):
+            colour = QColor(*PALETTE[int(true) % len(PALETTE)])
+            lit = self.highlighted[i]
+            spots.append({"pos": (float(x), float(y)), "data": i, "symbol": "x" if wrong else "o",
+                          "size": 14 if lit else 9, "brush": pg.mkBrush(colour),
+                          "pen": pg.mkPen("w", width=2) if lit else pg.mkPen(colour)})
+        self.scatter.setData(spots)
+
+    # ---- linking ---------------------------------------------------------------------------
+    def highlight_cell(self, true: int, predicted: int) -> None:
+        """Highlight the points of one confusion-matrix cell (row: true, column: predicted)."""
+        if self.embedding is None:
+            return
+        self.highlighted = np.zeros(len(self.embedding.images), dtype=bool)
+        self.highlighted[self.embedding.in_cell(true, predicted)] = True
+        self._draw()
+        names = self.embedding.class_names
+        self.status.setText(f"{int(self.highlighted.sum())} images of class {names[true]} predicted as "
+                            f"{names[predicted]} highlighted.")
+
+    def _clicked(self, _item, points, *_: Any) -> None:
+        if self.embedding is None or not len(points):
+            return
+        index = int(points[0].data())
+        self.point_chosen.emit(self.embedding.images[index])
+
+    def _hovered(self, _item, points, *_: Any) -> None:
+        if self.embedding is None or not len(points):
+            return
+        index = int(points[0].data())
+        embedding = self.embedding
+        path = embedding.images[index]
+        pixmap = QPixmap(path)
+        if not pixmap.isNull():
+            self.hover.setPixmap(pixmap.scaled(120, 120, Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.FastTransformation))
+        self.hover_text.setText(f"{Path(path).name}\ntrue {embedding.class_names[int(embedding.true[index])]}, "
+                                f"predicted {embedding.class_names[int(embedding.predicted[index])]}")
