@@ -1,7 +1,9 @@
 """Builders for the insertable blocks of the palette (residual, inception, dense, ...).
 
 Each builder adds grouped nodes to a Graph after a given node and returns the block's
-output node. Its arguments are ParamSpecs, so the editor generates the block's form.
+output node. Its arguments are ParamSpecs (defaults included), so the editor generates the
+block's form. The residual, dense and inception units here are also what the zoo's
+families are built from (cnnstudio/zoo), with keras.applications' node names.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from cnnstudio.errors import GraphError
 from cnnstudio.graph.analysis import analyze
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
 
@@ -42,150 +45,191 @@ def _channels(graph: Graph, name: str) -> int | None:
     return shape.output_shape[2]
 
 
-class _Builder:
-    """Adds nodes named `<group>_<stem>` inside one group."""
+# ---- the units the palette's blocks and the zoo's families are made of -----------------------
 
-    def __init__(self, graph: Graph, group: str):
-        self.graph = graph
-        existing = set(graph.groups())
-        chosen, i = group, 1
-        while chosen in existing:  # a second block of the same kind gets its own group
-            chosen = f"{group}_{i}"
-            i += 1
-        self.group = chosen
-        self.prefix = chosen.rsplit("/", 1)[-1]
-
-    def add(self, type_name: str, stem: str, inputs: list[str], sub: str = "", **params: Any) -> str:
-        name = self.graph.unique_name(f"{self.prefix}_{stem}")
-        group = f"{self.group}/{sub}" if sub else self.group
-        return self.graph.add_layer(type_name, inputs, name=name, group=group, **params)
-
-    def conv_bn_relu(self, source: str, stem: str, filters: int, kernel: int, strides: int = 1,
-                     relu: bool = True, groups: int = 1, sub: str = "") -> str:
-        x = self.add("Conv2D", f"{stem}_conv", [source], sub, filters=filters, kernel_size=kernel,
-                     strides=strides, padding="same", use_bias=False, groups=groups)
-        x = self.add("BatchNorm", f"{stem}_bn", [x], sub)
-        if relu:
-            x = self.add("Activation", f"{stem}_relu", [x], sub, function="relu")
-        return x
+# Node names inside one unit, by role: the palette's short ones, and keras.applications' ones
+# (which the zoo uses so its networks match Keras layer by layer).
+PALETTE_RESIDUAL = {"conv1": "a_conv", "bn1": "a_bn", "relu1": "a_relu", "conv2": "b_conv", "bn2": "b_bn",
+                    "relu2": "b_relu", "conv3": "c_conv", "bn3": "c_bn", "shortcut_conv": "proj_conv",
+                    "shortcut_bn": "proj_bn", "preact_bn": "pre_bn", "preact_relu": "pre_relu",
+                    "dropout": "dropout", "add": "add", "out": "out"}
+KERAS_RESIDUAL = {"conv1": "1_conv", "bn1": "1_bn", "relu1": "1_relu", "conv2": "2_conv", "bn2": "2_bn",
+                  "relu2": "2_relu", "conv3": "3_conv", "bn3": "3_bn", "shortcut_conv": "0_conv",
+                  "shortcut_bn": "0_bn", "preact_bn": "preact_bn", "preact_relu": "preact_relu",
+                  "dropout": "dropout", "add": "add", "out": "out"}
+PALETTE_DENSE = {"bn0": "bn1", "relu0": "relu1", "conv1": "conv1", "bn1": "bn2", "relu1": "relu2",
+                 "conv2": "conv2", "concat": "concat"}
+KERAS_DENSE = {"bn0": "0_bn", "relu0": "0_relu", "conv1": "1_conv", "bn1": "1_bn", "relu1": "1_relu",
+               "conv2": "2_conv", "concat": "concat"}
 
 
-def _shortcut(b: _Builder, after: str, out_channels: int, strides: int) -> str:
-    if strides == 1 and _channels(b.graph, after) == out_channels:
-        return after
-    x = b.add("Conv2D", "proj_conv", [after], filters=out_channels, kernel_size=1, strides=strides,
-              padding="same", use_bias=False)
-    return b.add("BatchNorm", "proj_bn", [x])
+def _named(unit: str, roles: dict[str, str]):
+    return lambda role: f"{unit}_{roles[role]}" if unit else roles[role]
 
 
-def residual_basic(graph: Graph, after: str, group: str = "res_block", filters: int = 64, strides: int = 1) -> str:
-    b = _Builder(graph, group)
-    x = b.conv_bn_relu(after, "a", filters, 3, strides)
-    x = b.conv_bn_relu(x, "b", filters, 3, relu=False)
-    merged = b.add("Add", "add", [x, _shortcut(b, after, filters, strides)])
-    return b.add("Activation", "out", [merged], function="relu")
+def residual_unit(b: GraphBuilder, x: str, in_channels: int | None, *, kind: str, width: int, out: int,
+                  strides: int, names: dict[str, str], unit: str = "", preact: bool = False,
+                  bias: bool = False, groups: int = 1, dropout: float = 0.0, stride_on_3x3: bool = True,
+                  bn: dict[str, Any] | None = None) -> str:
+    """One residual block, y = F(x) + shortcut(x): "basic" (two 3×3) or "bottleneck" (1×1,
+    3×3 with `groups`, 1×1 to `out`). The shortcut is a 1×1 projection (+BN) when the shape
+    changes. `preact` puts BN-ReLU before the convolutions (ResNet v2: no BN or ReLU after
+    the sum, and no bias on a convolution a BatchNorm follows). `bn`: BatchNorm parameters."""
+    bn = bn or {}
+    name = _named(unit, names)
+
+    def conv(source: str, role: str, filters: int, kernel: int, stride: int, with_bias: bool, g: int = 1) -> str:
+        padding = "same" if stride == 1 or kernel == 1 else kernel // 2
+        return b.conv(source, name(role), filters, kernel, strides=stride, padding=padding, use_bias=with_bias,
+                      groups=g)
+
+    def bn_relu(source: str, index: int) -> str:
+        return b.relu(b.bn(source, name(f"bn{index}"), **bn), name(f"relu{index}"))
+
+    project = strides != 1 or in_channels != out
+    if preact:
+        y = b.relu(b.bn(x, name("preact_bn"), **bn), name("preact_relu"))
+        shortcut = conv(y, "shortcut_conv", out, 1, strides, bias) if project else x
+    else:
+        y, shortcut = x, x
+        if project:
+            shortcut = b.bn(conv(x, "shortcut_conv", out, 1, strides, bias), name("shortcut_bn"), **bn)
+    inner_bias = bias and not preact
+    if kind == "basic":
+        y = bn_relu(conv(y, "conv1", width, 3, strides, inner_bias), 1)
+        if dropout:
+            y = b.add("Dropout", y, name("dropout"), rate=dropout)
+        y, last = conv(y, "conv2", out, 3, 1, bias), 2
+    else:
+        first, middle = (1, strides) if stride_on_3x3 else (strides, 1)
+        y = bn_relu(conv(y, "conv1", width, 1, first, inner_bias), 1)
+        y = bn_relu(conv(y, "conv2", width, 3, middle, inner_bias, groups), 2)
+        y, last = conv(y, "conv3", out, 1, 1, bias), 3
+    if not preact:
+        y = b.bn(y, name(f"bn{last}"), **bn)
+    y = b.add("Add", [shortcut, y], name("add"))
+    return y if preact else b.relu(y, name("out"))
 
 
-def residual_bottleneck(graph: Graph, after: str, group: str = "bottleneck", filters: int = 64,
-                        strides: int = 1, expansion: int = 4) -> str:
-    b = _Builder(graph, group)
-    x = b.conv_bn_relu(after, "a", filters, 1)
-    x = b.conv_bn_relu(x, "b", filters, 3, strides)
-    x = b.conv_bn_relu(x, "c", filters * expansion, 1, relu=False)
-    merged = b.add("Add", "add", [x, _shortcut(b, after, filters * expansion, strides)])
-    return b.add("Activation", "out", [merged], function="relu")
+def dense_layer(b: GraphBuilder, x: str, growth: int, bottleneck: bool, names: dict[str, str], unit: str,
+                bn: dict[str, Any] | None = None) -> str:
+    """One DenseNet layer: BN-ReLU-(1×1 to 4k, BN-ReLU)-3×3 to k, concatenated to its input."""
+    bn = bn or {}
+    name = _named(unit, names)
+    y = b.relu(b.bn(x, name("bn0"), **bn), name("relu0"))
+    if bottleneck:
+        y = b.conv(y, name("conv1"), 4 * growth, 1, use_bias=False)
+        y = b.relu(b.bn(y, name("bn1"), **bn), name("relu1"))
+    y = b.conv(y, name("conv2"), growth, 3, use_bias=False)
+    return b.add("Concatenate", [x, y], name("concat"))
 
 
-def preactivation(graph: Graph, after: str, group: str = "preact_block", filters: int = 64, strides: int = 1) -> str:
-    b = _Builder(graph, group)
-    x = b.add("BatchNorm", "pre_bn", [after])
-    x = b.add("Activation", "pre_relu", [x], function="relu")
-    shortcut = after
-    if strides != 1 or _channels(graph, after) != filters:
-        shortcut = b.add("Conv2D", "proj_conv", [x], filters=filters, kernel_size=1, strides=strides,
-                         padding="same", use_bias=False)
-    x = b.add("Conv2D", "a_conv", [x], filters=filters, kernel_size=3, strides=strides, padding="same",
-              use_bias=False)
-    x = b.add("BatchNorm", "b_bn", [x])
-    x = b.add("Activation", "b_relu", [x], function="relu")
-    x = b.add("Conv2D", "b_conv", [x], filters=filters, kernel_size=3, padding="same", use_bias=False)
-    return b.add("Add", "add", [x, shortcut])
+def dense_transition(b: GraphBuilder, x: str, channels: int, compression: float, unit: str,
+               bn: dict[str, Any] | None = None) -> tuple[str, int]:
+    """DenseNet's transition: BN-ReLU, 1×1 keeping θ of the channels, 2×2 average pooling."""
+    out = max(1, int(channels * compression))
+    x = b.bn_relu(x, unit, **(bn or {}))
+    x = b.conv(x, f"{unit}_conv", out, 1, use_bias=False)
+    return b.add("AvgPool2D", x, f"{unit}_pool", pool_size=2, strides=2), out
 
 
-def inception(graph: Graph, after: str, group: str = "inception", f1: int = 64, f3_reduce: int = 96,
-              f3: int = 128, f5_reduce: int = 16, f5: int = 32, pool_proj: int = 32) -> str:
-    b = _Builder(graph, group)
-    relu = {"activation": "relu", "padding": "same"}
-    one = b.add("Conv2D", "1x1", [after], filters=f1, kernel_size=1, **relu)
-    red3 = b.add("Conv2D", "3x3_reduce", [after], filters=f3_reduce, kernel_size=1, **relu)
-    three = b.add("Conv2D", "3x3", [red3], filters=f3, kernel_size=3, **relu)
-    red5 = b.add("Conv2D", "5x5_reduce", [after], filters=f5_reduce, kernel_size=1, **relu)
-    five = b.add("Conv2D", "5x5", [red5], filters=f5, kernel_size=5, **relu)
-    pool = b.add("MaxPool2D", "pool", [after], pool_size=3, strides=1, padding="same")
-    proj = b.add("Conv2D", "pool_proj", [pool], filters=pool_proj, kernel_size=1, **relu)
-    return b.add("Concatenate", "concat", [one, three, five, proj])
+def inception_module(b: GraphBuilder, x: str, unit: str, f1: int, f3_reduce: int, f3: int, f5_reduce: int,
+                     f5: int, pool_proj: int, output: str = "concat") -> str:
+    """Parallel 1×1, 3×3 and 5×5 convolutions (ReLU, 1×1 reductions first) and a 3×3 max
+    pool with a 1×1 projection, concatenated (GoogLeNet)."""
+    def name(stem: str) -> str:
+        return f"{unit}_{stem}" if unit else stem
+
+    one = b.conv(x, name("1x1"), f1, 1, activation="relu")
+    three = b.conv(b.conv(x, name("3x3_reduce"), f3_reduce, 1, activation="relu"), name("3x3"), f3, 3,
+                   activation="relu")
+    five = b.conv(b.conv(x, name("5x5_reduce"), f5_reduce, 1, activation="relu"), name("5x5"), f5, 5,
+                  activation="relu")
+    pool = b.add("MaxPool2D", x, name("pool"), pool_size=3, strides=1, padding="same")
+    pool = b.conv(pool, name("pool_proj"), pool_proj, 1, activation="relu")
+    return b.add("Concatenate", [one, three, five, pool], name(output))
 
 
-def dense_block(graph: Graph, after: str, group: str = "dense_block", layers: int = 4, growth: int = 32,
-                bottleneck: bool = True, transition: bool = True, compression: float = 0.5) -> str:
-    b = _Builder(graph, group)
+# ---- the palette's blocks (arguments and their defaults: the ParamSpecs in BLOCKS) -------------
+
+
+def residual_basic(graph: Graph, after: str, group: str, filters: int, strides: int) -> str:
+    b = GraphBuilder.block(graph, group)
+    return residual_unit(b, after, _channels(graph, after), kind="basic", width=filters, out=filters,
+                         strides=strides, names=PALETTE_RESIDUAL)
+
+
+def residual_bottleneck(graph: Graph, after: str, group: str, filters: int, strides: int, expansion: int) -> str:
+    b = GraphBuilder.block(graph, group)
+    return residual_unit(b, after, _channels(graph, after), kind="bottleneck", width=filters,
+                         out=filters * expansion, strides=strides, names=PALETTE_RESIDUAL)
+
+
+def preactivation(graph: Graph, after: str, group: str, filters: int, strides: int) -> str:
+    b = GraphBuilder.block(graph, group)
+    return residual_unit(b, after, _channels(graph, after), kind="basic", width=filters, out=filters,
+                         strides=strides, names=PALETTE_RESIDUAL, preact=True)
+
+
+def resnext_block(graph: Graph, after: str, group: str, cardinality: int, width: int, filters: int,
+                  strides: int) -> str:
+    b = GraphBuilder.block(graph, group)
+    return residual_unit(b, after, _channels(graph, after), kind="bottleneck", width=cardinality * width,
+                         out=filters, strides=strides, groups=cardinality, names=PALETTE_RESIDUAL)
+
+
+def inception(graph: Graph, after: str, group: str, f1: int, f3_reduce: int, f3: int, f5_reduce: int, f5: int,
+              pool_proj: int) -> str:
+    b = GraphBuilder.block(graph, group)
+    return inception_module(b, after, "", f1, f3_reduce, f3, f5_reduce, f5, pool_proj)
+
+
+def dense_block(graph: Graph, after: str, group: str, layers: int, growth: int, bottleneck: bool,
+                transition: bool, compression: float) -> str:
+    b = GraphBuilder.block(graph, group)
     x = after
     for i in range(1, layers + 1):
-        sub = f"layer{i}"
-        y = b.add("BatchNorm", f"l{i}_bn1", [x], sub)
-        y = b.add("Activation", f"l{i}_relu1", [y], sub, function="relu")
-        if bottleneck:
-            y = b.add("Conv2D", f"l{i}_conv1", [y], sub, filters=4 * growth, kernel_size=1, use_bias=False)
-            y = b.add("BatchNorm", f"l{i}_bn2", [y], sub)
-            y = b.add("Activation", f"l{i}_relu2", [y], sub, function="relu")
-        y = b.add("Conv2D", f"l{i}_conv2", [y], sub, filters=growth, kernel_size=3, padding="same", use_bias=False)
-        x = b.add("Concatenate", f"l{i}_concat", [x, y], sub)
+        with b.scope(f"layer{i}"):
+            x = dense_layer(b, x, growth, bottleneck, PALETTE_DENSE, f"l{i}")
     if not transition:
         return x
     channels = _channels(graph, x)
     if channels is None:
         raise GraphError(f"Dense block after '{after}': its input shape is unknown, so the transition "
                          "cannot size its 1×1 convolution. Fix the graph above it first.", node=after)
-    x = b.add("BatchNorm", "trans_bn", [x], "transition")
-    x = b.add("Activation", "trans_relu", [x], "transition", function="relu")
-    x = b.add("Conv2D", "trans_conv", [x], "transition", filters=max(1, int(channels * compression)),
-              kernel_size=1, use_bias=False)
-    return b.add("AvgPool2D", "trans_pool", [x], "transition", pool_size=2, strides=2)
+    with b.scope("transition"):
+        x, _ = dense_transition(b, x, channels, compression, "trans")
+    return x
 
 
-def resnext_block(graph: Graph, after: str, group: str = "resnext_block", cardinality: int = 32,
-                  width: int = 4, filters: int = 256, strides: int = 1) -> str:
-    b = _Builder(graph, group)
-    inner = cardinality * width
-    x = b.conv_bn_relu(after, "a", inner, 1)
-    x = b.conv_bn_relu(x, "b", inner, 3, strides, groups=cardinality)
-    x = b.conv_bn_relu(x, "c", filters, 1, relu=False)
-    merged = b.add("Add", "add", [x, _shortcut(b, after, filters, strides)])
-    return b.add("Activation", "out", [merged], function="relu")
-
-
-def dual_path_block(graph: Graph, after: str, group: str = "dpn_block", bottleneck: int = 96,
-                    residual: int = 256, increment: int = 16, groups: int = 32, strides: int = 1) -> str:
+def dual_path_block(graph: Graph, after: str, group: str, bottleneck: int, residual: int, increment: int,
+                    groups: int, strides: int) -> str:
     """DPN: a grouped bottleneck whose output is split into a residual part (added) and a
     dense part (concatenated), here kept as one tensor: [residual + shortcut, dense]."""
-    b = _Builder(graph, group)
-    x = b.conv_bn_relu(after, "a", bottleneck, 1)
-    x = b.conv_bn_relu(x, "b", bottleneck, 3, strides, groups=groups)
-    res = b.add("Conv2D", "c_res", [x], filters=residual, kernel_size=1, use_bias=False)
-    dense = b.add("Conv2D", "c_dense", [x], filters=increment, kernel_size=1, use_bias=False)
-    merged = b.add("Add", "add", [res, _shortcut(b, after, residual, strides)])
-    joined = b.add("Concatenate", "concat", [merged, dense])
-    x = b.add("BatchNorm", "out_bn", [joined])
-    return b.add("Activation", "out", [x], function="relu")
+    b = GraphBuilder.block(graph, group)
+
+    def conv_bn_relu(source: str, stem: str, filters: int, kernel: int, stride: int = 1, g: int = 1) -> str:
+        x = b.conv(source, f"{stem}_conv", filters, kernel, strides=stride, use_bias=False, groups=g)
+        return b.bn_relu(x, stem)
+
+    x = conv_bn_relu(after, "a", bottleneck, 1)
+    x = conv_bn_relu(x, "b", bottleneck, 3, strides, groups)
+    res = b.conv(x, "c_res", residual, 1, padding="valid", use_bias=False)
+    dense = b.conv(x, "c_dense", increment, 1, padding="valid", use_bias=False)
+    shortcut = after
+    if strides != 1 or _channels(graph, after) != residual:
+        shortcut = b.bn(b.conv(after, "proj_conv", residual, 1, strides=strides, use_bias=False), "proj_bn")
+    merged = b.add("Add", [res, shortcut], "add")
+    joined = b.add("Concatenate", [merged, dense], "concat")
+    return b.add("Activation", b.bn(joined, "out_bn"), "out", function="relu")
 
 
-def mlpconv(graph: Graph, after: str, group: str = "mlpconv", filters: int = 192, kernel: int = 5,
-            mlp1: int = 160, mlp2: int = 96, strides: int = 1) -> str:
-    b = _Builder(graph, group)
-    x = b.add("Conv2D", "conv", [after], filters=filters, kernel_size=kernel, strides=strides, padding="same",
-              activation="relu")
-    x = b.add("Conv2D", "mlp1", [x], filters=mlp1, kernel_size=1, activation="relu")
-    return b.add("Conv2D", "mlp2", [x], filters=mlp2, kernel_size=1, activation="relu")
+def mlpconv(graph: Graph, after: str, group: str, filters: int, kernel: int, mlp1: int, mlp2: int,
+            strides: int) -> str:
+    b = GraphBuilder.block(graph, group)
+    x = b.conv(after, "conv", filters, kernel, strides=strides, activation="relu")
+    x = b.conv(x, "mlp1", mlp1, 1, padding="valid", activation="relu")
+    return b.conv(x, "mlp2", mlp2, 1, padding="valid", activation="relu")
 
 
 def _int(name: str, default: int, help: str, low: int = 1, high: int = 8192, label: str = "") -> ParamSpec:

@@ -16,3 +16,8 @@ def resolve_style(style: str, size: tuple[int, int]) -> str:
     if style == "auto":
         return "cifar" if min(size) < 128 else "imagenet"
     return style
+
+
+# keras.applications' ResNets and DenseNets use this BatchNorm epsilon (the catalogue's default
+# is Keras's 1e-3); the zoo follows it so its networks and imported ones agree.
+KERAS_BN_EPSILON = 1.001e-5

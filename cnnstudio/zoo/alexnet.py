@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 
 KNOBS = (
     ParamSpec("lrn", "bool", True, "Local response normalization after conv1 and conv2 "
@@ -21,7 +21,7 @@ def alexnet(size: tuple[int, int], channels: int, classes: int, lrn: bool = True
             dropout: float = 0.5, two_tower: bool = False, fc_units: int = 4096) -> Graph:
     """The tutorial's single-tower AlexNet: 227×227×3 -> 55 -> 27 -> 13 -> 6."""
     groups = 2 if two_tower else 1
-    b = Builder("alexnet", size, channels)
+    b = GraphBuilder.network("alexnet", size, channels)
     with b.scope("conv1"):
         x = b.conv(b.input, "conv1", 96, 11, strides=4, padding="valid", activation="relu")
         x = b.add("MaxPool2D", x, "pool1", pool_size=3, strides=2)

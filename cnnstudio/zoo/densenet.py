@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from cnnstudio.errors import ParameterError
+from cnnstudio.graph.blocks import KERAS_DENSE, dense_layer, dense_transition
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import KERAS_BN_EPSILON, Builder
-from cnnstudio.zoo._knobs import STYLE, resolve_style
+from cnnstudio.zoo._knobs import KERAS_BN_EPSILON, STYLE, resolve_style
 
+KERAS_BN = {"epsilon": KERAS_BN_EPSILON}
 IMAGENET_BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32),
                    161: (6, 12, 36, 24), 264: (6, 12, 64, 48)}
 
@@ -24,27 +26,6 @@ KNOBS = (
               "Empty: 0.5 with bc, 1 without.", minimum=0.05, maximum=1.0, optional=True),
     STYLE,
 )
-
-
-def _layer(b: Builder, x: str, growth: int, bottleneck: bool, name: str) -> str:
-    y = x
-    if bottleneck:
-        y = b.bn_relu(y, f"{name}_0", KERAS_BN_EPSILON)
-        y = b.conv(y, f"{name}_1_conv", 4 * growth, 1, use_bias=False)
-        y = b.bn_relu(y, f"{name}_1", KERAS_BN_EPSILON)
-    else:
-        y = b.bn_relu(y, f"{name}_0", KERAS_BN_EPSILON)
-    y = b.conv(y, f"{name}_2_conv", growth, 3, use_bias=False)
-    return b.add("Concatenate", [x, y], f"{name}_concat")
-
-
-def _transition(b: Builder, x: str, channels: int, compression: float, name: str) -> tuple[str, int]:
-    out = int(channels * compression)
-    with b.scope(f"transition{name[-1]}"):
-        x = b.bn_relu(x, name, KERAS_BN_EPSILON)
-        x = b.conv(x, f"{name}_conv", out, 1, use_bias=False)
-        x = b.add("AvgPool2D", x, f"{name}_pool", pool_size=2, strides=2)
-    return x, out
 
 
 def densenet(size: tuple[int, int], channels: int, classes: int, depth: int | None = None,
@@ -64,11 +45,11 @@ def densenet(size: tuple[int, int], channels: int, classes: int, depth: int | No
                                  "style=cifar.", field="bc")
         growth = growth or (48 if depth == 161 else 32)
         blocks = list(IMAGENET_BLOCKS[depth])
-        b = Builder(f"densenet{depth}", size, channels)
+        b = GraphBuilder.network(f"densenet{depth}", size, channels)
         channels_now = 2 * growth
         with b.scope("stem"):
             x = b.conv(b.input, "conv1_conv", channels_now, 7, strides=2, padding=3, use_bias=False)
-            x = b.bn_relu(x, "conv1", KERAS_BN_EPSILON)
+            x = b.bn_relu(x, "conv1", epsilon=KERAS_BN_EPSILON)
             x = b.add("MaxPool2D", x, "pool1", pool_size=3, strides=2, padding=1)
     else:
         depth = depth or 100
@@ -79,7 +60,7 @@ def densenet(size: tuple[int, int], channels: int, classes: int, depth: int | No
             raise ParameterError(f"densenet: CIFAR depth with bc={str(bc).lower()} must be {form}. "
                                  f"Received: depth={depth}", field="depth")
         blocks = [(depth - 4) // (3 * per_layer)] * 3
-        b = Builder(f"densenet{'-bc' if bc else ''}{depth}_k{growth}", size, channels)
+        b = GraphBuilder.network(f"densenet{'-bc' if bc else ''}{depth}_k{growth}", size, channels)
         channels_now = 2 * growth if bc else 16
         with b.scope("stem"):
             x = b.conv(b.input, "conv1_conv", channels_now, 3, use_bias=False)
@@ -87,12 +68,13 @@ def densenet(size: tuple[int, int], channels: int, classes: int, depth: int | No
         stage = i + 2
         for j in range(1, count + 1):
             with b.scope(f"stage{stage}/layer{j}"):
-                x = _layer(b, x, growth, bc, f"conv{stage}_block{j}")
+                x = dense_layer(b, x, growth, bc, KERAS_DENSE, f"conv{stage}_block{j}", KERAS_BN)
             channels_now += growth
         if i < len(blocks) - 1:
-            x, channels_now = _transition(b, x, channels_now, compression, f"pool{stage}")
+            with b.scope(f"transition{stage}"):
+                x, channels_now = dense_transition(b, x, channels_now, compression, f"pool{stage}", KERAS_BN)
     with b.scope("head"):
-        x = b.bn_relu(x, "post", KERAS_BN_EPSILON)
+        x = b.bn_relu(x, "post", epsilon=KERAS_BN_EPSILON)
         x = b.add("GlobalAvgPool2D", x, "avg_pool")
         x = b.add("Dense", x, "predictions", units=classes, activation="softmax")
     return b.finish([x])

@@ -7,9 +7,9 @@ since the graph has no channel-slicing layer. Follows cypw/DPNs.
 
 from __future__ import annotations
 
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 
 # depth: (stem filters, k_R, groups G, blocks per stage, dense increment per stage)
 CONFIGS = {
@@ -25,7 +25,7 @@ KNOBS = (
 )
 
 
-def _bn_relu_conv(b: Builder, x: str, name: str, filters: int, kernel: int, stride: int = 1,
+def _bn_relu_conv(b: GraphBuilder, x: str, name: str, filters: int, kernel: int, stride: int = 1,
                   groups: int = 1) -> str:
     x = b.bn_relu(x, name)
     padding = "same" if stride == 1 else kernel // 2
@@ -33,7 +33,7 @@ def _bn_relu_conv(b: Builder, x: str, name: str, filters: int, kernel: int, stri
                   use_bias=False, groups=groups)
 
 
-def _block(b: Builder, residual: str, dense: str | None, r: int, bw: int, inc: int,
+def _block(b: GraphBuilder, residual: str, dense: str | None, r: int, bw: int, inc: int,
            groups: int, kind: str, name: str) -> tuple[str, str]:
     x = residual if dense is None else b.add("Concatenate", [residual, dense], f"{name}_input")
     if kind != "normal":
@@ -57,7 +57,7 @@ def _block(b: Builder, residual: str, dense: str | None, r: int, bw: int, inc: i
 
 def dpn(size: tuple[int, int], channels: int, classes: int, depth: int = 92) -> Graph:
     stem, k_r, groups, blocks, increments = CONFIGS[int(depth)]
-    b = Builder(f"dpn{depth}", size, channels)
+    b = GraphBuilder.network(f"dpn{depth}", size, channels)
     with b.scope("stem"):
         x = b.conv(b.input, "conv1_conv", stem, 7, strides=2, padding=3, use_bias=False)
         x = b.bn_relu(x, "conv1")

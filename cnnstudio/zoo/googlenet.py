@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from cnnstudio.graph.blocks import inception_module
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 
 KNOBS = (
     ParamSpec("aux_heads", "bool", False, "The two auxiliary classifiers on 4a and 4d "
@@ -31,21 +32,13 @@ INCEPTIONS = {
 }
 
 
-def _inception(b: Builder, x: str, name: str) -> str:
-    n1, r3, n3, r5, n5, proj = INCEPTIONS[name]
+def _inception(b: GraphBuilder, x: str, name: str) -> str:
     p = f"inception{name}"
     with b.scope(p):
-        branch1 = b.conv(x, f"{p}_1x1", n1, 1, activation="relu")
-        branch3 = b.conv(x, f"{p}_3x3_reduce", r3, 1, activation="relu")
-        branch3 = b.conv(branch3, f"{p}_3x3", n3, 3, activation="relu")
-        branch5 = b.conv(x, f"{p}_5x5_reduce", r5, 1, activation="relu")
-        branch5 = b.conv(branch5, f"{p}_5x5", n5, 5, activation="relu")
-        pool = b.add("MaxPool2D", x, f"{p}_pool", pool_size=3, strides=1, padding="same")
-        pool = b.conv(pool, f"{p}_pool_proj", proj, 1, activation="relu")
-        return b.add("Concatenate", [branch1, branch3, branch5, pool], f"{p}_output")
+        return inception_module(b, x, p, *INCEPTIONS[name], output="output")
 
 
-def _aux(b: Builder, x: str, name: str, classes: int, size: tuple[int, int]) -> str:
+def _aux(b: GraphBuilder, x: str, name: str, classes: int, size: tuple[int, int]) -> str:
     # The paper's 5×5/3 pooling takes 14×14 to 4×4; smaller images pool their whole map.
     side = min(math.ceil(d / 16) for d in size)
     window, stride = (5, 3) if side >= 5 else (side, side)
@@ -60,7 +53,7 @@ def _aux(b: Builder, x: str, name: str, classes: int, size: tuple[int, int]) -> 
 
 def googlenet(size: tuple[int, int], channels: int, classes: int, aux_heads: bool = False,
               lrn: bool = True, dropout: float = 0.4) -> Graph:
-    b = Builder("googlenet", size, channels)
+    b = GraphBuilder.network("googlenet", size, channels)
     with b.scope("stem"):
         x = b.conv(b.input, "conv1_7x7", 64, 7, strides=2, activation="relu")
         x = b.add("MaxPool2D", x, "pool1", pool_size=3, strides=2, padding="same")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 
 KNOBS = (
     ParamSpec("variant", "choice", "classic", "classic: tanh units and average-pool subsampling "
@@ -16,7 +16,7 @@ def lenet5(size: tuple[int, int], channels: int, classes: int, variant: str = "c
     """C1 6@5×5, S2, C3 16@5×5, S4, C5 120, F6 84, output (full C3 connections)."""
     act = "tanh" if variant == "classic" else "relu"
     pool = "AvgPool2D" if variant == "classic" else "MaxPool2D"
-    b = Builder("lenet5", size, channels)
+    b = GraphBuilder.network("lenet5", size, channels)
     with b.scope("features"):
         x = b.conv(b.input, "c1", 6, 5, padding="valid", activation=act)
         x = b.add(pool, x, "s2", pool_size=2, strides=2)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 from cnnstudio.zoo._knobs import STYLE, resolve_style
 
 KNOBS = (
@@ -24,7 +24,7 @@ def nin(size: tuple[int, int], channels: int, classes: int, style: str = "auto",
     """Lin et al. 2014: mlpconv blocks (F×F conv + two 1×1 convs), global average pooling."""
     style = resolve_style(style, size)
     blocks = _NIN_CIFAR if style == "cifar" else _NIN_IMAGENET
-    b = Builder("nin", size, channels)
+    b = GraphBuilder.network("nin", size, channels)
     x = b.input
     for i, (k1, k2, k3, kernel, stride) in enumerate(blocks, start=1):
         last = i == len(blocks)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cnnstudio.errors import ParameterError
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 from cnnstudio.zoo._knobs import STYLE, resolve_style
 from cnnstudio.zoo._residual import BlockSpec, cifar_stem, head, imagenet_stem, stages
 
@@ -57,7 +57,7 @@ def resnet(size: tuple[int, int], channels: int, classes: int, depth: int = 50,
     style = resolve_style(style, size)
     bias = _bias(conv_bias, style)
     version = "v2" if preact else ""
-    b = Builder(f"resnet{depth}{version}", size, channels)
+    b = GraphBuilder.network(f"resnet{depth}{version}", size, channels)
     if style == "imagenet":
         if depth not in IMAGENET_BLOCKS:
             raise ParameterError(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cnnstudio.errors import ParameterError
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 from cnnstudio.zoo._knobs import STYLE, resolve_style
 from cnnstudio.zoo._residual import BlockSpec, cifar_stem, head, imagenet_stem, stages
 from cnnstudio.zoo.resnet import IMAGENET_BLOCKS
@@ -25,7 +25,7 @@ def resnext(size: tuple[int, int], channels: int, classes: int, depth: int = 29,
             cardinality: int = 8, width: int = 64, style: str = "auto") -> Graph:
     """Xie et al. 2017: bottlenecks whose 3×3 convolution has C groups of d channels."""
     style = resolve_style(style, size)
-    b = Builder(f"resnext{depth}_{cardinality}x{width}d", size, channels)
+    b = GraphBuilder.network(f"resnext{depth}_{cardinality}x{width}d", size, channels)
     if style == "imagenet":
         if depth not in (50, 101, 152):
             raise ParameterError(f"resnext: ImageNet depth must be 50, 101 or 152. Received: "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 
 KNOBS = (
     ParamSpec("depth", "choice", 16, "Weight layers: 11 (A), 13 (B), 16 (D) or 19 (E) from "
@@ -23,7 +23,7 @@ _VGG_CONVS = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3), 19:
 def vgg(size: tuple[int, int], channels: int, classes: int, depth: int = 16,
         batch_norm: bool = False, fc_units: int = 4096, dropout: float = 0.0) -> Graph:
     """VGG: 3×3 'same' convolutions in five blocks, 2×2 max pooling, three FC layers."""
-    b = Builder(f"vgg{depth}", size, channels)
+    b = GraphBuilder.network(f"vgg{depth}", size, channels)
     x = b.input
     for block, (count, filters) in enumerate(zip(_VGG_CONVS[int(depth)], (64, 128, 256, 512, 512), strict=True),
                                              start=1):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cnnstudio.errors import ParameterError
+from cnnstudio.graph.builder import GraphBuilder
 from cnnstudio.graph.model import Graph
 from cnnstudio.graph.params import ParamSpec
-from cnnstudio.zoo._builder import Builder
 from cnnstudio.zoo._residual import BlockSpec, cifar_stem, head, stages
 
 KNOBS = (
@@ -25,7 +25,7 @@ def wrn(size: tuple[int, int], channels: int, classes: int, depth: int = 28, wid
         raise ParameterError(f"wrn: depth must be 6n+4 (16, 22, 28, 40). Received: depth={depth}",
                              field="depth")
     n = (depth - 4) // 6
-    b = Builder(f"wrn{depth}_{widen}", size, channels)
+    b = GraphBuilder.network(f"wrn{depth}_{widen}", size, channels)
     x = cifar_stem(b, 16, False, preact=True)
     widths = [16 * widen, 32 * widen, 64 * widen]
 
