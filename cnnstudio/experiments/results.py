@@ -55,7 +55,8 @@ def trial_rows(trials: list[Any], directions: list[str]) -> list[TrialRow]:
             best_epoch=attrs.get("best_epoch"), epochs_completed=int(attrs.get("epochs_completed") or len(steps)),
             params=attrs.get("params"), macs=attrs.get("macs"), seconds=attrs.get("seconds"),
             run_dir=attrs.get("run_dir"), failure=attrs.get("failure"), message=attrs.get("message"),
-            curve=[_finite(trial.intermediate_values[s]) for s in steps],
+            curve=[_finite(trial.intermediate_values[s]) for s in steps] or
+            [_finite(v) for v in attrs.get("curve") or []],
         ))
     mark_pareto(rows, directions)
     return sort_rows(rows, directions[0])

@@ -294,6 +294,7 @@ class Scheduler:
         trial.set_user_attr("best_epoch", outcome.best_epoch)
         trial.set_user_attr("epochs_completed", outcome.epochs_completed)
         trial.set_user_attr("images_per_second", outcome.images_per_second)
+        trial.set_user_attr("curve", outcome.curve)  # two-objective studies keep no intermediate values
         return outcome
 
     def _finish(self, number: int, trial, run_dir: Path, seconds: float) -> None:

@@ -103,6 +103,7 @@ def test_second_objective_marks_the_pareto_set(project, tmp_path):
     pareto = {(r.settings["training.learning_rate"], r.settings["node:c1.filters"]) for r in rows if r.pareto}
     assert pareto == {(0.01, 2)}  # the most accurate is also the cheapest
     assert all(r.second_value == r.macs for r in rows)
+    assert all(len(r.curve) == 1 for r in rows)  # curves for the Experiments plots, two objectives too
 
 
 def test_an_invalid_trial_is_recorded_and_the_sweep_goes_on(project, tmp_path):
