@@ -60,6 +60,12 @@ DILATION = ParamSpec(
     advanced=True,
 )
 
+WINDOW = (FILTER_SIZE, STRIDE, PADDING)
+
+
+def _filters(help_text: str) -> ParamSpec:
+    return ParamSpec("filters", "int", 32, help_text, label="Filters K", minimum=1, maximum=65536)
+
 
 def _spatial(inputs, params, kernel_key="kernel_size"):
     h, w, c = need_rank(inputs, 3, "feature-map H×W×C")
@@ -151,18 +157,8 @@ def _conv_macs(inputs, output, params):
 
 
 CONV_PARAMS = (
-    ParamSpec(
-        "filters",
-        "int",
-        32,
-        "K, the number of filters: the depth of the output (D' = K).",
-        label="Filters K",
-        minimum=1,
-        maximum=65536,
-    ),
-    FILTER_SIZE,
-    STRIDE,
-    PADDING,
+    _filters("K, the number of filters: the depth of the output (D' = K)."),
+    *WINDOW,
     activation_spec(),
     use_bias_spec(),
     ParamSpec(
@@ -238,9 +234,7 @@ DEPTH_MULTIPLIER = ParamSpec(
 )
 
 DEPTHWISE_PARAMS = (
-    FILTER_SIZE,
-    STRIDE,
-    PADDING,
+    *WINDOW,
     DEPTH_MULTIPLIER,
     activation_spec(),
     use_bias_spec(),
@@ -300,18 +294,8 @@ def _separable_macs(inputs, output, params):
 
 
 SEPARABLE_PARAMS = (
-    ParamSpec(
-        "filters",
-        "int",
-        32,
-        "K, filters of the 1×1 pointwise step.",
-        label="Filters K",
-        minimum=1,
-        maximum=65536,
-    ),
-    FILTER_SIZE,
-    STRIDE,
-    PADDING,
+    _filters("K, filters of the 1×1 pointwise step."),
+    *WINDOW,
     DEPTH_MULTIPLIER,
     activation_spec(),
     use_bias_spec(),
