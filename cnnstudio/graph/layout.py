@@ -252,6 +252,10 @@ def _assign_x(items: _Items, rows: list[list[int]], widths: list[float]) -> list
                 off_median = abs(rank - (len(uppers) - 1) / 2) + abs(siblings.index(lower) - (len(siblings) - 1) / 2)
                 dummies = items.is_dummy(upper) + items.is_dummy(lower)
                 kind = 0 if dummies == 2 else (1 if dummies == 0 else 2)
+                if kind == 1 and root[upper] == upper and any(items.is_dummy(u) for u in uppers):
+                    # A card that starts here gives way to a lane ending here: the long chain
+                    # stays one straight line (DPN's dense path) instead of stepping sideways.
+                    kind = 3
                 candidates.append((kind, -(depth[upper] + height[lower]), off_median, position[lower], upper, lower))
         candidates.sort()
         accepted: list[tuple[int, int]] = []
@@ -303,8 +307,15 @@ def _assign_x(items: _Items, rows: list[list[int]], widths: list[float]) -> list
     for ra in reversed(order):
         for rb, gap in after.get(ra, {}).items():
             right[ra] = min(right[ra], right[rb] - gap)
-    offset = min(left.values()) - min(right.values())
-    return [(left[root[i]] + right[root[i]] + offset) / 2 for i in range(count)]
+    # Brandes-Köpf balancing: align both packings to the narrower one (the left packing by
+    # its left edge, the right one by its right edge), then take the average.
+    left_width = max(left.values()) - min(left.values())
+    right_width = max(right.values()) - min(right.values())
+    if left_width <= right_width:
+        shift_left, shift_right = 0.0, max(left.values()) - max(right.values())
+    else:
+        shift_left, shift_right = min(right.values()) - min(left.values()), 0.0
+    return [(left[root[i]] + shift_left + right[root[i]] + shift_right) / 2 for i in range(count)]
 
 
 def _packed_rows(rows: list[list[int]], widths: list[float], separation) -> list[float]:
