@@ -8,10 +8,9 @@ from cnnstudio.graph.layers.common import (
     activation_from_keras,
     activation_spec,
     keras_activation,
+    keras_mapping,
     use_bias_spec,
-    weight_kwargs,
     weight_specs,
-    weights_from_keras,
 )
 from cnnstudio.graph.params import ParamSpec
 
@@ -82,32 +81,29 @@ def _dense_macs(inputs, output, params):
     return positions * shape[-1] * params["units"]
 
 
+DENSE_PARAMS = (
+    ParamSpec("units", "int", 10, "Number of output neurons (the number of classes for the last layer).",
+              minimum=1, maximum=1_000_000),
+    activation_spec(),
+    use_bias_spec(),
+    *weight_specs(),
+)
+_dense_keras, _dense_from_keras = keras_mapping("Dense", DENSE_PARAMS, ("kernel",))
+
 register(
     LayerType(
         name="Dense",
         category="Dense",
         label="Fully connected",
         help="Every output unit sees every input (FC layer): params = inputs × units + units.",
-        params=(
-            ParamSpec("units", "int", 10, "Number of output neurons (the number of classes for the "
-                      "last layer).", minimum=1, maximum=1_000_000),
-            activation_spec(),
-            use_bias_spec(),
-            *weight_specs(),
-        ),
+        params=DENSE_PARAMS,
         output_shape=_dense_shape,
         param_count=_dense_params,
         macs=_dense_macs,
-        keras=lambda p: [KerasCall("Dense", {
-            "units": p["units"], "activation": keras_activation(p["activation"]),
-            "use_bias": p["use_bias"], **weight_kwargs(p),
-        })],
+        keras=_dense_keras,
         summary=lambda p: f"{p['units']}" + ("" if p["activation"] == "linear" else f", {p['activation']}"),
         keras_classes=("Dense",),
-        from_keras=lambda cls, c: {
-            "units": c["units"], "activation": activation_from_keras(c.get("activation")),
-            "use_bias": c.get("use_bias", True), **weights_from_keras(c),
-        },
+        from_keras=_dense_from_keras,
         weighted=True,
     ),
     aliases=("fc", "fully_connected", "linear"),
@@ -175,6 +171,8 @@ register(
 
 RATE = ParamSpec("rate", "float", 0.5, "Fraction of units set to 0 at each training step (AlexNet used "
                  "0.5); nothing is dropped at inference.", minimum=0.0, maximum=0.99)
+_dropout_keras, _dropout_from_keras = keras_mapping("Dropout", (RATE,))
+_spatial_dropout_keras, _spatial_dropout_from_keras = keras_mapping("SpatialDropout2D", (RATE,))
 
 register(
     LayerType(
@@ -184,7 +182,7 @@ register(
         help="Randomly zeroes units during training so the network cannot rely on any one of them.",
         params=(RATE,),
         output_shape=lambda inputs, params: inputs[0],
-        keras=lambda p: [KerasCall("Dropout", {"rate": p["rate"]})],
+        keras=_dropout_keras,
         summary=lambda p: f"p={p['rate']:g}",
         keras_classes=("Dropout",),
         keeps_class_scores=True,
@@ -207,7 +205,7 @@ register(
         help="Drops whole feature maps (channels) instead of single values: better for conv layers.",
         params=(RATE,),
         output_shape=_spatial_dropout_shape,
-        keras=lambda p: [KerasCall("SpatialDropout2D", {"rate": p["rate"]})],
+        keras=_spatial_dropout_keras,
         summary=lambda p: f"p={p['rate']:g}",
         keras_classes=("SpatialDropout2D",),
         keeps_class_scores=True,
