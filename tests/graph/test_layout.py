@@ -206,3 +206,23 @@ def test_every_zoo_family_draws_no_edge_through_a_card():
         assert layout.crossings <= (4 if family == "dpn" else 0), family
         xs = [x for x, _ in layout.positions.values()]
         assert max(xs) - min(xs) <= 4 * (NODE_WIDTH + GAP_X), family  # no chain drifts sideways
+
+
+def test_random_graphs_never_overlap_cards_or_route_through_them():
+    import random
+
+    for seed in range(120):
+        rng = random.Random(seed)
+        count = rng.randint(2, 40)
+        nodes = [f"n{i}" for i in range(count)]
+        edges = [(nodes[a], nodes[b]) for b in range(1, count)
+                 for a in rng.sample(range(b), min(b, rng.choice([0, 1, 1, 2, 3])))]
+        layout = sugiyama(nodes, edges)
+        assert set(layout.positions) == set(nodes)
+        rows: dict[float, list[float]] = {}
+        for x, y in layout.positions.values():
+            rows.setdefault(y, []).append(x)
+        for xs in rows.values():
+            xs.sort()
+            assert all(b - a >= NODE_WIDTH + GAP_X - 1e-6 for a, b in zip(xs, xs[1:], strict=False)), seed
+        assert cards_crossed(layout, edges) == [], seed
