@@ -42,8 +42,9 @@ class ConfusionMatrix(QWidget):
         (rectangular when the space is, so a wide, low panel is filled rather than left empty)."""
         metrics = QFontMetrics(self.font())
         names = self.classes[: len(self.matrix)] or [""]
-        label = min(max(max(metrics.horizontalAdvance(n) for n in names) + 12, 40), 140)
-        left, top = label, min(label, 90.0)
+        label = min(max(max(metrics.horizontalAdvance(n) for n in names) + 12, 28), 140)
+        title = metrics.height() + 4  # "predicted class" above the columns, "true class" beside the rows
+        left, top = label + title, min(label, 90.0) + title
         n = max(len(self.matrix), 1)
         cell_w = max(4.0, (self.width() - left - 4) / n)
         cell_h = max(4.0, (self.height() - top - 4) / n)
@@ -127,20 +128,26 @@ class ConfusionMatrix(QWidget):
         painter.setFont(self.font())
         painter.setPen(colours.text)
         metrics = QFontMetrics(self.font())
+        title_px = metrics.height() + 4
         for i, name in enumerate(self.classes[:n]):
-            label = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(left) - 10)
-            painter.drawText(QRectF(0, top + i * cell_h, left - 6, cell_h), Qt.AlignmentFlag.AlignRight |
+            label = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(left - title_px) - 10)
+            painter.drawText(QRectF(title_px, top + i * cell_h, left - title_px - 6, cell_h), Qt.AlignmentFlag.AlignRight |
                              Qt.AlignmentFlag.AlignVCenter, label)
-            column = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(top) - 10)
+            column = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(top - title_px) - 10)
             painter.save()
             painter.translate(left + i * cell_w + cell_w / 2, top - 6)
             painter.rotate(-90)
-            painter.drawText(QRectF(0, -cell_w / 2, top - 12, cell_w), Qt.AlignmentFlag.AlignLeft |
+            painter.drawText(QRectF(0, -cell_w / 2, top - title_px - 12, cell_w), Qt.AlignmentFlag.AlignLeft |
                              Qt.AlignmentFlag.AlignVCenter, column)
             painter.restore()
         painter.setPen(colours.muted)
-        painter.drawText(QRectF(2, 2, left - 8, top - 4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
-                         "predicted →\ntrue ↓")
+        title = title_px
+        painter.drawText(QRectF(left, 0, n * cell_w, title), Qt.AlignmentFlag.AlignCenter, "predicted class →")
+        painter.save()
+        painter.translate(0, top + n * cell_h)
+        painter.rotate(-90)
+        painter.drawText(QRectF(0, 0, n * cell_h, title), Qt.AlignmentFlag.AlignCenter, "← true class")
+        painter.restore()
 
 
 class ClassBars(QWidget):

@@ -150,7 +150,9 @@ class DataPanel(QWidget):
             label.setFixedSize(112, 112)
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             cell.addWidget(label)
-            cell.addWidget(muted(title))
+            caption = muted(title)
+            caption.setWordWrap(False)  # a wrapping caption under-reports its height: the note below overlapped it
+            cell.addWidget(caption)
             row.addLayout(cell)
         row.addStretch(1)
         self.pre_note = muted()
@@ -406,6 +408,8 @@ class DataPanel(QWidget):
             else:
                 label.setText("—")
         self.pre_note.setText(f"From {result['count']} training images. {result['note']}".strip())
+        # The tab's layout keeps the one-line height of "Computing…": ask for the wrapped one.
+        self.pre_note.setMinimumHeight(self.pre_note.heightForWidth(max(self.pre_note.width(), 240)))
 
     def _reseed(self) -> None:
         self.aug_seed += 1

@@ -244,11 +244,21 @@ class Field(QWidget):
         target.style().unpolish(target)
         target.style().polish(target)
 
+    def _words(self, exc: Exception, received: Any) -> str:
+        """The spec's message in the form's words: what the field accepts and what it received
+        (numbers and choices; other kinds keep the spec's own explanation)."""
+        if self.spec.kind in ("int", "float", "choice"):
+            from cnnstudio.project.schema import allowed
+
+            shown = value_to_text(received) if not isinstance(received, str) else received.strip()
+            return f"Must be {allowed(self.spec)}. Received: {shown}"
+        return str(exc)
+
     def _check_text(self, text: str) -> bool:
         try:
             text_to_value(self.spec, text)
         except ParameterError as exc:
-            self._show(str(exc))
+            self._show(self._words(exc, text) if text.strip() else str(exc))
             return False
         self._show("")
         return True
@@ -258,7 +268,7 @@ class Field(QWidget):
         try:
             self.spec.check(text.strip())
         except ParameterError as exc:
-            self._show(str(exc) if text.strip().lstrip("+-") else f"'{self.spec.name}' needs a value.")
+            self._show(self._words(exc, text) if text.strip().lstrip("+-") else "Needs a value.")
             return
         self._show("")
 
@@ -293,7 +303,7 @@ class Field(QWidget):
         try:
             checked = self.spec.check(value)
         except ParameterError as exc:
-            self._show(str(exc))
+            self._show(self._words(exc, value))
             return
         self._show("")
         self.committed.emit(checked)
