@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _screenshot(project: str | None, output: str, section: str | None) -> int:
-    from cnnstudio.gui.app import _application, create_window, screenshot
+    from cnnstudio.gui.app import _application, create_window, finish_background_work, screenshot
 
     _application()
     window = create_window(project)
@@ -65,4 +65,5 @@ def _screenshot(project: str | None, output: str, section: str | None) -> int:
         wait(SCREENSHOT_WAIT_S)
     screenshot(window, output, section)
     window.close()
+    finish_background_work()
     return 2 if getattr(window, "launch_error", None) else 0  # the PNG shows the error; scripts see it too

@@ -115,12 +115,33 @@ def run(project_path: str | None = None, screenshot_path: str | None = None, sec
         window.ask_save = lambda: "discard"
         screenshot(window, screenshot_path, section)
         window.close()
+        finish_background_work()
         return 2 if getattr(window, "launch_error", None) else 0
     window.restore_layout()
     if section:
         window.show_section(section)
     window.show()
-    return app.exec()
+    code = app.exec()
+    finish_background_work()
+    return code
+
+
+def finish_background_work(timeout_ms: int = 30_000) -> None:
+    """After the window closed: let thread workers queued during the close start and end while
+    the objects they signal still exist, so nothing runs into a deleted signal source at exit.
+
+    superqt queues a worker's start on a 1 ms timer, so a worker started just before the close
+    reaches the pool after the panels' shutdown; a few turns of the event loop let it in.
+    """
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QThreadPool
+
+    deadline = time.monotonic() + 0.05
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+    QThreadPool.globalInstance().waitForDone(timeout_ms)
 
 
 def preview_panel(make, argv: list[str] | None = None) -> int:

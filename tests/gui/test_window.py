@@ -311,3 +311,42 @@ def test_closing_during_training_asks_and_can_cancel_stop_or_leave_it_running(wi
         os.kill(pid, 0)  # the worker outlived the window
     finally:
         os.kill(pid, signal.SIGKILL)
+
+
+CLOSE_DURING_SCAN = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from cnnstudio.gui import app as studio_app
+
+studio_app._application()
+
+
+def windows():
+    return [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"]
+
+
+def show_data():
+    for window in windows():
+        window.show_section("Data")  # its scan and previews start in thread workers
+
+
+QTimer.singleShot(0, show_data)
+QTimer.singleShot(int(sys.argv[2]), lambda: [w.close() for w in windows()])
+print("rc", studio_app.run(sys.argv[1]))
+"""
+
+
+def test_closing_during_a_background_scan_prints_nothing_on_stderr(tmp_path):
+    from tests.gui.panels.helpers import make_image_folder, make_project
+
+    make_project(tmp_path, make_image_folder(tmp_path / "data", per_class=40))
+    script = tmp_path / "close_during_scan.py"
+    script.write_text(CLOSE_DURING_SCAN)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CNNSTUDIO_HOME=str(tmp_path / "home"))
+    for delay_ms in (10, 40, 100, 250):  # before, during and after the scan's end
+        result = subprocess.run([sys.executable, str(script), str(tmp_path / "tiny.cnnproj"), str(delay_ms)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        noise = [line for line in result.stderr.splitlines() if "propagateSizeHints" not in line]
+        assert result.returncode == 0 and "rc 0" in result.stdout, result.stderr
+        assert noise == [], f"closing after {delay_ms} ms:\n" + "\n".join(noise)
