@@ -15,6 +15,8 @@ import json
 import sys
 
 from cnnstudio.export.tflite import QUANTIZE_HELP, QUANTIZE_MODES
+from cnnstudio.export.tta import CHOICES as TTA_CHOICES
+from cnnstudio.export.tta import HELP as TTA_HELP
 
 FORMATS = {
     "savedmodel": "TensorFlow SavedModel folder: raw uint8 images or encoded bytes in, labels out",
@@ -45,6 +47,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-accuracy-loss", type=float, metavar="POINTS", default=None,
                         help="TFLite only: accuracy points a quantised flavour may lose against the float "
                         "model before the report warns (default 1)")
+    parser.add_argument("--tta", choices=TTA_CHOICES, default="none", help=TTA_HELP)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
     log = None if args.json else (lambda message: print(f"  {message}", file=sys.stderr))
     report = export(args.source, args.format, args.output, checkpoint=args.checkpoint, log=log,
-                    quantize=args.quantize, calibration=args.calibration, threshold=args.max_accuracy_loss)
+                    quantize=args.quantize, calibration=args.calibration, threshold=args.max_accuracy_loss,
+                    tta=args.tta)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.errors import ExportError
+from cnnstudio.export import tta as export_tta
 from cnnstudio.export import verify as checks
 from cnnstudio.export.inference import inference_model, input_spec
 from cnnstudio.export.sources import ModelSource, load_source
@@ -89,11 +90,12 @@ def _sidecar(out: Path, name: str) -> Path:
 
 def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str | None = None,
            log=None, quantize: str = "none", calibration: int | None = None,
-           threshold: float | None = None) -> ExportReport:
+           threshold: float | None = None, tta: str = "none") -> ExportReport:
     """Export `source_path` to `out` in `fmt` and verify it. Raises ExportError for user errors.
 
     TFLite only: `quantize` (none, dynamic, float16, int8), `calibration` (training images
     int8 calibrates on) and `threshold` (accuracy points a flavour may lose without a warning).
+    SavedModel only: `tta` bakes test-time augmentation in (cnnstudio.export.tta).
     """
     started = time.monotonic()
     if fmt not in FORMATS:
@@ -106,6 +108,7 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
     _full_float32()
     source = load_source(source_path, checkpoint)  # progress starts after: errors come first, alone
     say(f"loaded {source.kind} {source.path}" + (f" ({source.checkpoint} checkpoint)" if source.checkpoint else ""))
+    tta = export_tta.resolve(tta, fmt, source)
     if not source.trained and fmt not in UNTRAINED_FORMATS:
         raise ExportError(f"{source.path} is a project (an untrained architecture); it exports to "
                           f"{' and '.join(UNTRAINED_FORMATS)} only. Export {fmt} from a run directory or a "
@@ -136,7 +139,7 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
         if uses_mixed_precision(source.model):
             report.notes.append("Trained with mixed precision: the export computes in float32 (TFLite and "
                                 "other runtimes lack float16 kernels on CPU); verified against float32.")
-        serving = inference_model(source.model, source.from_logits)
+        serving = export_tta.bake(inference_model(source.model, source.from_logits), tta, card, report.notes)
         if fmt == "savedmodel":
             _export_savedmodel(serving, source, shape, resize, out, card, samples, report, say)
         elif fmt == "tflite":

@@ -195,3 +195,33 @@ def test_ema_run_evaluates_and_exports_the_average(technique_reference):
                 np.testing.assert_array_equal(np.asarray(variable.numpy()), average)
         assert any(not np.array_equal(np.asarray(v.numpy()), raw)
                    for v, raw in zip(model.variables, checkpoint.model, strict=True) if "float" in str(v.dtype))
+
+
+@pytest.mark.filterwarnings("ignore:The structure of `inputs`:UserWarning")  # Keras: a 1-input list model
+def test_tta_baked_into_the_savedmodel_reproduces_the_runs_validation(technique_reference, tmp_path):
+    """Export with --tta run: the SavedModel's accuracy on the validation images is the last epoch's
+    val_accuracy as the app measured it (weight average + TTA), and the export passes its verification."""
+    import tensorflow as tf
+
+    from cnnstudio.export.exporter import export
+    from tests.training.fixtures import tiny_data
+
+    _, run_dir = technique_reference
+    report = export(run_dir, "savedmodel", tmp_path / "sm", checkpoint="last", tta="run")
+    assert report.passed, report.to_dict()
+    assert any("Test-time augmentation baked in (shifts)" in note for note in report.notes)
+    data = tiny_data(None)
+    serving = tf.saved_model.load(str(tmp_path / "sm")).signatures["serving_default"]
+    probabilities = serving(images=tf.constant(data.x_val))["probabilities"].numpy()
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == data.y_val))
+    last = (run_dir / "metrics.csv").read_text().splitlines()[-1].split(",")
+    assert accuracy == pytest.approx(float(last[4]))
+    # The same numbers as the app's TTA over the weight average, and not the plain model's.
+    from cnnstudio.export.inference import inference_model
+    from cnnstudio.export.sources import load_source
+    from cnnstudio.training.tta import tta_probabilities
+
+    model = inference_model(load_source(run_dir, "last").model)
+    in_app = tta_probabilities(lambda x: model(x, training=False), tf.constant(data.x_val), "shifts", False)
+    np.testing.assert_allclose(probabilities, in_app.numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(probabilities, model(data.x_val).numpy(), atol=1e-4)
