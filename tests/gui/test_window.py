@@ -350,3 +350,24 @@ def test_closing_during_a_background_scan_prints_nothing_on_stderr(tmp_path):
         noise = [line for line in result.stderr.splitlines() if "propagateSizeHints" not in line]
         assert result.returncode == 0 and "rc 0" in result.stdout, result.stderr
         assert noise == [], f"closing after {delay_ms} ms:\n" + "\n".join(noise)
+
+
+@pytest.mark.parametrize("module", ["training_panel", "runs_panel", "export_panel"])
+def test_each_panel_opens_alone_on_a_project(tmp_path, module):
+    from PySide6.QtGui import QImage
+
+    from tests.gui.panels.helpers import make_image_folder, make_project, write_run
+
+    project = make_project(tmp_path, make_image_folder(tmp_path / "data", per_class=2))
+    write_run(tmp_path / "runs" / "tiny-alone", project)
+    out = tmp_path / f"{module}.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CNNSTUDIO_HOME=str(tmp_path / "home"))
+    result = subprocess.run([sys.executable, "-m", f"cnnstudio.gui.panels.{module}", str(tmp_path / "tiny.cnnproj"),
+                             "--screenshot", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert image.width() >= 1000 and image.height() >= 600
+    bad = subprocess.run([sys.executable, "-m", f"cnnstudio.gui.panels.{module}", str(tmp_path / "nope.cnnproj"),
+                          "--screenshot", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
