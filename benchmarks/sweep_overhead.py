@@ -58,6 +58,26 @@ def epoch_seconds(run_dir: Path) -> float:
     return total
 
 
+def breakdown(runs: list[Path]) -> dict[str, float]:
+    """Seconds per trial: worker start-up (launch to `started`: Python, TensorFlow, data, model),
+    after training (last epoch to `finished`: the final model save), and the scheduler's gap
+    (one trial's `finished` to the next trial's launch: tell, bookkeeping, the next ask)."""
+    parts = {"startup": 0.0, "finish": 0.0, "scheduler_gap": 0.0}
+    previous_finish = None
+    for run in runs:
+        launched = (run / "job.json").stat().st_mtime  # written just before the worker starts
+        events = [json.loads(line) for line in (run / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+        started = next(e["time"] for e in events if e["event"] == "started")
+        last_epoch = [e["time"] for e in events if e["event"] == "epoch"][-1]
+        finished = next(e["time"] for e in events if e["event"] == "finished")
+        parts["startup"] += started - launched
+        parts["finish"] += finished - last_epoch
+        if previous_finish is not None:
+            parts["scheduler_gap"] += max(0.0, launched - previous_finish)
+        previous_finish = finished
+    return {k: v / len(runs) for k, v in parts.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=4)
@@ -85,13 +105,19 @@ def main() -> int:
         print(f"sequential: {len(runs)} trials in {sequential:.1f}s, {training:.1f}s inside epochs; "
               f"overhead {overhead:.1f}s per trial = {fraction:.0%} of these {per_trial:.1f}s trials; "
               f"for trials with one minute of epochs: {minute:.1%} (goal < 5%)")
+        parts = breakdown(runs)
+        scheduler_only = parts["scheduler_gap"] / (60.0 + overhead)
+        print(f"  per trial: worker start-up {parts['startup']:.1f}s (TensorFlow import, data, model), final save "
+              f"{parts['finish']:.1f}s, between trials (worker exit, scheduler tell/ask) {parts['scheduler_gap']:.2f}s "
+              f"({scheduler_only:.2%} of a one-minute trial)")
         slots = args.parallel if not gpus else gpus
         parallel = run_sweep(project, space, folder / "many", args.epochs, slots, env)
         where = f"{gpus} GPU(s), one trial per GPU" if gpus else f"{os.cpu_count()} CPU cores, --parallel {slots}"
         ratio = sequential / parallel
         print(f"{where}: {len(runs)} trials in {parallel:.1f}s vs {sequential:.1f}s sequential: "
               f"{ratio:.2f}x trials/hour" + (f" (goal >= {0.9 * gpus:.1f}x)" if gpus else " (reported, no goal)"))
-        print(f"ratio: overhead_fraction_1min={minute:.3f} parallel_vs_sequential={ratio:.2f}")
+        print(f"ratio: overhead_fraction_1min={minute:.3f} scheduler_fraction_1min={scheduler_only:.4f} "
+              f"parallel_vs_sequential={ratio:.2f}")
     return 0
 
 
