@@ -190,3 +190,21 @@ def test_corrupt_project_screenshot_renders_the_error_and_exits_2(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "bad.cnnproj" in result.stderr and "Traceback" not in result.stderr
     assert out.exists() and out.stat().st_size > 10_000
+
+
+def test_layer_table_keeps_the_memory_column_in_view(app, qtbot):
+    """The drawer's table is about 590 px wide in a 1280×720 window: every column stays visible."""
+    from cnnstudio.gui.editor.tables import COLUMNS, LayerTable
+
+    table = LayerTable()
+    qtbot.addWidget(table)
+    graph = lenet_graph()
+    table.set_analysis(analyze(graph), [])
+    table.resize(590, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    memory = COLUMNS.index("Memory")
+    right = table.columnViewportPosition(memory) + table.columnWidth(memory)
+    assert table.columnViewportPosition(memory) >= 0 and right <= table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible()
+    assert table.model().data(table.model().index(0, 0), 3) == table.model().rows[0][0]  # tooltip: full name

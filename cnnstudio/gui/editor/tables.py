@@ -59,6 +59,8 @@ class LayerTableModel(QAbstractTableModel):
             if column == 5:
                 return human_bytes(row[5])
             return row[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return row[0]  # the column may elide a long name
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -89,10 +91,15 @@ class LayerTable(QTableView):
         self.setAlternatingRowColors(True)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(22)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((170, 110, 120, 100, 90)):
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The name column takes what is left, so every number column (Memory included) stays in
+        # view down to a 1280-pixel-wide window; long names elide and show in full on hover.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        for column, width in enumerate((100, 104, 76, 76, 84), start=1):
             self.setColumnWidth(column, width)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setShowGrid(False)
         self._syncing = False
         self.selectionModel().selectionChanged.connect(self._user_selection)
