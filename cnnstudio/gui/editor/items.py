@@ -385,7 +385,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(QPen(colour, 2.6 if selected else (2.0 if self._hover else 1.4)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
-        end = self.path().pointAtPercent(1.0)
+        end = self.path().currentPosition()  # the target port: cheaper than walking the path
         arrow = QPainterPath(end)
         arrow.lineTo(end + QPointF(-4.5, -8))
         arrow.lineTo(end + QPointF(4.5, -8))
