@@ -54,7 +54,7 @@ def opening_collapse(graph: Graph) -> set[str]:
 
 class EditorScene(QGraphicsScene):
     analysed = Signal(object)  # Analysis, after every refresh
-    problem = Signal(str)  # a refused gesture, for the status bar
+    problem = Signal(str)  # for the status line: a refused gesture, a replaced input, a hint
 
     def __init__(self, graph: Graph, push: Callable[[cmd.Command], None], parent=None):
         super().__init__(parent)
