@@ -251,6 +251,15 @@ class DataPanel(QWidget):
         self.project.split = None  # a new folder gets a new split
         self.folder_edit.setText(folder)
         mark_dirty(self.window_ref)
+        if self.project.path is None:
+            # An unsaved project (the sample on first launch) pointed at another folder is that
+            # folder's project now: Start must not save it under the sample's name.
+            name = Path(folder).name or "untitled"
+            model = getattr(self.window_ref, "model", None)
+            if model is not None and hasattr(model, "set_field"):
+                model.set_field("name", name, "Name the project after its image folder")
+            else:
+                self.project.name = name
         self.scan = None  # the old folder's table, thumbnails and messages go at once
         self._clear_messages()
         self._show_scan()

@@ -136,3 +136,24 @@ def test_closing_during_a_scan_prints_no_traceback(qtbot, tmp_path, capfd, monke
     qtbot.wait(200)
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Error calling Python override" not in err, err
+
+
+def test_unsaved_sample_pointed_at_another_folder_takes_its_name(qtbot, tmp_path, monkeypatch):
+    from cnnstudio.gui import projects
+    from cnnstudio.gui.app import _application, open_sample
+    from cnnstudio.gui.main_window import MainWindow
+
+    monkeypatch.setenv("CNNSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    _application()
+    sample = open_sample(projects.sample_project_path())  # what the first launch opens
+    assert sample.path is None and sample.name.startswith("Sample")
+    window = MainWindow(sample)
+    window.ask_save = lambda: "discard"
+    qtbot.addWidget(window)
+    panel = window.sections["Data"]
+    qtbot.waitUntil(lambda: not panel.busy(), timeout=60_000)
+    panel.set_folder(make_image_folder(tmp_path / "my-shapes", per_class=3, broken=False))
+    assert window.project.name == "my-shapes"
+    assert "my-shapes" in window.windowTitle()
+    qtbot.waitUntil(lambda: panel.scan is not None and not panel.busy(), timeout=60_000)
+    window.close()
