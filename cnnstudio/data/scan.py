@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.data import cache, formats
+from cnnstudio.data.index import build_index
 from cnnstudio.data.progress import TaskState, as_state
 from cnnstudio.errors import DatasetError
 
-SUBSET_FOLDERS = {"train": "train", "val": "val", "validation": "val", "valid": "val", "test": "test"}
 IMBALANCE_WARNING = 3.0  # largest/smallest class ratio from which the report warns
 
 
@@ -150,56 +150,6 @@ def leakage_groups(groups: list[list[str]], subset_of: dict[str, str | None]) ->
     return out
 
 
-def _class_folders(root: Path) -> tuple[str, list[tuple[str | None, str, Path]], list[str]]:
-    """Layout, [(subset, class name, folder)], loose image files (relative)."""
-    dirs, loose = [], []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if formats.is_hidden(entry.name):
-            continue
-        if entry.is_dir():
-            dirs.append(entry.name)
-        elif formats.is_candidate(entry.name):
-            loose.append(entry.name)
-    subset_dirs = [d for d in dirs if d.lower() in SUBSET_FOLDERS]
-    if "train" in (d.lower() for d in subset_dirs):
-        others = [d for d in dirs if d.lower() not in SUBSET_FOLDERS]
-        if others:
-            raise DatasetError(
-                f"{root}: mixes split folders ({', '.join(subset_dirs)}) with other folders "
-                f"({', '.join(others[:3])}). Put every class folder inside train/ (and val/, test/)."
-            )
-        folders = []
-        for subset_dir in subset_dirs:
-            subset = SUBSET_FOLDERS[subset_dir.lower()]
-            for entry in sorted(os.scandir(root / subset_dir), key=lambda e: e.name):
-                if formats.is_hidden(entry.name):
-                    continue
-                if entry.is_dir():
-                    folders.append((subset, entry.name, Path(entry.path)))
-                elif formats.is_candidate(entry.name):
-                    loose.append(f"{subset_dir}/{entry.name}")
-        return "split", folders, loose
-    return "classes", [(None, name, root / name) for name in dirs], loose
-
-
-def _walk_files(folder: Path) -> tuple[list[tuple[str, int, int]], int]:
-    """[(absolute path, size, mtime_ns)] of candidate image files below folder; ignored count."""
-    found, ignored = [], 0
-    for current, subdirs, names in os.walk(folder):
-        subdirs[:] = sorted(d for d in subdirs if not formats.is_hidden(d))
-        for name in sorted(names):
-            if not formats.is_candidate(name):
-                ignored += 1
-                continue
-            path = os.path.join(current, name)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            found.append((path, stat.st_size, stat.st_mtime_ns))
-    return found, ignored
-
-
 def _inspect_entry(path: str, verify: bool, max_pixels: int) -> dict[str, Any]:
     try:
         info = formats.inspect_file(path, verify=verify, max_pixels=max_pixels)
@@ -220,19 +170,13 @@ def scan_folder(
     """Scan `folder` (read-only). `verify` decodes every image fully (slower, catches more)."""
     state = as_state(progress)
     root = Path(folder).expanduser()
-    if not root.exists():
-        raise DatasetError(f"{root}: no such folder. Check the dataset folder in the project settings.")
-    if not root.is_dir():
-        raise DatasetError(f"{root}: is a file; choose the folder that holds the class subfolders.")
-    state.update(0, 0, "listing files", force=True)
-    layout, class_folders, loose = _class_folders(root)
-    listing: list[tuple[str | None, str, str, int, int]] = []  # subset, class, abs path, size, mtime
-    ignored = 0
-    for subset, name, class_folder in class_folders:
-        state.check()
-        files, skipped = _walk_files(class_folder)
-        ignored += skipped
-        listing.extend((subset, name, path, size, mtime) for path, size, mtime in files)
+    index = build_index(root, state)  # names, labels, sizes: metadata only, no file opened
+    layout, loose, ignored = index.layout, index.loose, index.ignored
+    class_folders = index.class_folders
+    listing = [(index.subset_of(i), index.class_names[label], str(root / rel), int(size), int(mtime))
+               for i, (rel, label, size, mtime) in enumerate(zip(index.paths, index.labels.tolist(),
+                                                                  index.sizes.tolist(), index.mtimes.tolist(),
+                                                                  strict=True))]
     cached = cache.load_scan_cache(root) if use_cache else {}
     entries: dict[str, Any] = {}
     todo: list[tuple[str, str, int, int]] = []
@@ -257,6 +201,8 @@ def scan_folder(
         except BaseException:
             for *_rest, future in futures:
                 future.cancel()
+            if use_cache and todo:  # resumable: the next scan checks only the files not done yet
+                cache.save_scan_cache(root, {**cached, **entries})
             raise
     if use_cache and (todo or len(cached) != len(entries)):
         cache.save_scan_cache(root, entries)
@@ -270,9 +216,9 @@ def scan_folder(
         width, height, mode, fmt, digest, native[path] = entry["info"]
         images.append(ImageRecord(rel, name, subset, width, height, mode, fmt, digest))
         has_images.add(name if subset in (None, "train") else None)
-    class_names = sorted({name for _subset, name, _folder in class_folders})
+    class_names = list(index.class_names)
     if layout == "split":
-        train_classes = {name for subset, name, _folder in class_folders if subset == "train"}
+        train_classes = {name for subset, name in class_folders if subset == "train"}
         stray = sorted(set(class_names) - train_classes)
         if stray:
             raise DatasetError(f"{root}: class '{stray[0]}' appears in val/ or test/ but not in train/. "

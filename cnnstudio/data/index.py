@@ -1,0 +1,235 @@
+"""The folder index: every candidate image file's name, class, subset, size and mtime.
+
+This is what training needs to start (names and labels), built from directory listings
+and file metadata only: no file is opened. It is compact (parallel numpy arrays and one
+list of relative paths, about 100 bytes per file) and cached per folder in the user's cache
+directory, so a rescan compares metadata and reports which files are new, changed or
+gone; header checks (scan.py) then read only those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cnnstudio.data import formats
+from cnnstudio.data.cache import cache_root
+from cnnstudio.data.progress import TaskState, as_state
+from cnnstudio.errors import DatasetError
+
+SUBSET_FOLDERS = {"train": "train", "val": "val", "validation": "val", "valid": "val", "test": "test"}
+SUBSETS = ("train", "val", "test")  # subset codes 0, 1, 2; -1 = no subset folders
+INDEX_VERSION = 1
+
+
+@dataclass
+class FolderIndex:
+    root: Path
+    layout: str  # "classes" or "split"
+    class_names: list[str]  # sorted
+    paths: list[str]  # relative, "/" separators, in listing order (class folders sorted, names sorted)
+    labels: np.ndarray  # int32 index into class_names
+    subsets: np.ndarray  # int8 code into SUBSETS, -1 without subset folders
+    sizes: np.ndarray  # int64 bytes
+    mtimes: np.ndarray  # int64 ns
+    class_folders: list[tuple[str | None, str]] = field(default_factory=list)  # (subset, class name)
+    loose: list[str] = field(default_factory=list)  # images outside any class folder (relative)
+    ignored: int = 0  # hidden and non-image files
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def counts(self) -> dict[str, int]:
+        totals = np.bincount(self.labels, minlength=len(self.class_names)) if len(self.labels) else []
+        return {name: int(totals[i]) if len(totals) else 0 for i, name in enumerate(self.class_names)}
+
+    def subset_of(self, position: int) -> str | None:
+        code = int(self.subsets[position])
+        return SUBSETS[code] if code >= 0 else None
+
+    def changed_since(self, previous: FolderIndex | None) -> np.ndarray:
+        """Positions of files that are new or whose size or mtime differ from `previous`."""
+        if previous is None or not len(previous):
+            return np.arange(len(self), dtype=np.int64)
+        where = {path: i for i, path in enumerate(previous.paths)}
+        old = np.fromiter((where.get(path, -1) for path in self.paths), dtype=np.int64, count=len(self))
+        known = old >= 0
+        same = np.zeros(len(self), dtype=bool)
+        same[known] = (previous.sizes[old[known]] == self.sizes[known]) & (previous.mtimes[old[known]] ==
+                                                                          self.mtimes[known])
+        return np.flatnonzero(~same)
+
+
+def _class_folders(root: Path) -> tuple[str, list[tuple[str | None, str, str]], list[str]]:
+    """Layout, [(subset, class name, folder path)], loose image files (relative)."""
+    dirs, loose = [], []
+    with os.scandir(root) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if formats.is_hidden(entry.name):
+                continue
+            if entry.is_dir():
+                dirs.append(entry.name)
+            elif formats.is_candidate(entry.name):
+                loose.append(entry.name)
+    subset_dirs = [d for d in dirs if d.lower() in SUBSET_FOLDERS]
+    if "train" not in (d.lower() for d in subset_dirs):
+        return "classes", [(None, name, os.path.join(root, name)) for name in dirs], loose
+    others = [d for d in dirs if d.lower() not in SUBSET_FOLDERS]
+    if others:
+        raise DatasetError(
+            f"{root}: mixes split folders ({', '.join(subset_dirs)}) with other folders "
+            f"({', '.join(others[:3])}). Put every class folder inside train/ (and val/, test/)."
+        )
+    folders = []
+    for subset_dir in subset_dirs:
+        subset = SUBSET_FOLDERS[subset_dir.lower()]
+        with os.scandir(root / subset_dir) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if formats.is_hidden(entry.name):
+                    continue
+                if entry.is_dir():
+                    folders.append((subset, entry.name, entry.path))
+                elif formats.is_candidate(entry.name):
+                    loose.append(f"{subset_dir}/{entry.name}")
+    return "split", folders, loose
+
+
+def _list_tree(folder: str, prefix: str, out_paths: list[str], out_sizes: list[int], out_mtimes: list[int],
+               state: TaskState) -> int:
+    """Append the candidate files below `folder` (sorted, depth first); return the ignored count."""
+    ignored = 0
+    try:
+        with os.scandir(folder) as iterator:
+            entries = sorted(iterator, key=lambda e: e.name)
+    except OSError:
+        return 0
+    subdirs = []
+    suffixes = formats.IMAGE_SUFFIXES
+    for entry in entries:
+        name = entry.name
+        if formats.is_hidden(name):
+            if not entry.is_dir(follow_symlinks=False):
+                ignored += 1
+            continue
+        if entry.is_dir():
+            subdirs.append(entry)
+            continue
+        dot = name.rfind(".")
+        if dot < 0 or name[dot:].lower() not in suffixes:
+            ignored += 1
+            continue
+        try:
+            stat = entry.stat()
+        except OSError:
+            continue
+        out_paths.append(prefix + name)
+        out_sizes.append(stat.st_size)
+        out_mtimes.append(stat.st_mtime_ns)
+    state.update(advance=len(entries))
+    for entry in subdirs:
+        state.check()
+        ignored += _list_tree(entry.path, f"{prefix}{entry.name}/", out_paths, out_sizes, out_mtimes, state)
+    return ignored
+
+
+def build_index(folder: str | os.PathLike, progress=None) -> FolderIndex:
+    """List `folder` (names and metadata only). Raises DatasetError for a missing folder or a bad layout."""
+    state = as_state(progress)
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise DatasetError(f"{root}: no such folder. Check the dataset folder in the project settings.")
+    if not root.is_dir():
+        raise DatasetError(f"{root}: is a file; choose the folder that holds the class subfolders.")
+    state.update(0, 0, "listing files", force=True)
+    layout, folders, loose = _class_folders(root)
+    class_names = sorted({name for _subset, name, _path in folders})
+    class_index = {name: i for i, name in enumerate(class_names)}
+    paths: list[str] = []
+    sizes: list[int] = []
+    mtimes: list[int] = []
+    labels, subsets = [], []
+    ignored = 0
+    base = len(str(root)) + 1
+    for subset, name, path in folders:
+        state.check()
+        start = len(paths)
+        ignored += _list_tree(path, path[base:].replace(os.sep, "/") + "/", paths, sizes, mtimes, state)
+        count = len(paths) - start
+        labels.append(np.full(count, class_index[name], np.int32))
+        subsets.append(np.full(count, -1 if subset is None else SUBSETS.index(subset), np.int8))
+    state.update(len(paths), len(paths), "listed", force=True)
+    return FolderIndex(root, layout, class_names, paths,
+                       np.concatenate(labels) if labels else np.zeros(0, np.int32),
+                       np.concatenate(subsets) if subsets else np.zeros(0, np.int8),
+                       np.asarray(sizes, np.int64), np.asarray(mtimes, np.int64),
+                       [(subset, name) for subset, name, _path in folders], loose, ignored)
+
+
+# ---- the persistent index ------------------------------------------------------------------
+def index_cache_path(folder: Path) -> Path:
+    key = hashlib.sha1(str(Path(folder).resolve()).encode("utf-8")).hexdigest()[:20]
+    return cache_root() / "index" / f"{key}.npz"
+
+
+def save_index(index: FolderIndex) -> None:
+    target = index_cache_path(index.root)
+    resolved = index.root.resolve()
+    if resolved == target.parent or resolved in target.parents:
+        return  # never write inside the dataset
+    folders = "\n".join(f"{subset or ''}\t{name}" for subset, name in index.class_folders)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp.npz")
+        with open(temporary, "wb") as handle:
+            np.savez(handle, version=np.int64(INDEX_VERSION), root=np.str_(str(resolved)),
+                     layout=np.str_(index.layout), classes=np.str_("\n".join(index.class_names)),
+                     paths=np.frombuffer("\n".join(index.paths).encode("utf-8"), np.uint8),
+                     labels=index.labels, subsets=index.subsets, sizes=index.sizes, mtimes=index.mtimes,
+                     folders=np.str_(folders), loose=np.str_("\n".join(index.loose)),
+                     ignored=np.int64(index.ignored))
+        os.replace(temporary, target)
+    except OSError:
+        pass  # a cache that cannot be written only costs time on the next scan
+
+
+def load_index(folder: str | os.PathLike) -> FolderIndex | None:
+    """The cached index of `folder` as last listed, or None."""
+    root = Path(folder).expanduser()
+    try:
+        with np.load(index_cache_path(root), allow_pickle=False) as data:
+            if int(data["version"]) != INDEX_VERSION or str(data["root"]) != str(root.resolve()):
+                return None
+            text = bytes(data["paths"]).decode("utf-8")
+            folders = [line.split("\t", 1) for line in str(data["folders"]).split("\n") if line]
+            return FolderIndex(root, str(data["layout"]), [n for n in str(data["classes"]).split("\n") if n],
+                               text.split("\n") if text else [], data["labels"], data["subsets"], data["sizes"],
+                               data["mtimes"], [(subset or None, name) for subset, name in folders],
+                               [n for n in str(data["loose"]).split("\n") if n], int(data["ignored"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@dataclass
+class IndexRefresh:
+    index: FolderIndex
+    changed: np.ndarray  # positions in index of new or modified files (what header checks must read)
+    removed: int  # files of the previous index that are gone
+    from_cache: bool  # a previous index existed
+
+
+def refresh_index(folder: str | os.PathLike, progress=None, use_cache: bool = True) -> IndexRefresh:
+    """List `folder` again and compare with its cached index; store the new one when it changed."""
+    previous = load_index(folder) if use_cache else None
+    index = build_index(folder, progress)
+    changed = index.changed_since(previous)
+    removed = 0
+    if previous is not None:
+        current = set(index.paths)
+        removed = sum(1 for path in previous.paths if path not in current)
+    if use_cache and (previous is None or len(changed) or removed or previous.class_names != index.class_names):
+        save_index(index)
+    return IndexRefresh(index, changed, removed, previous is not None)
