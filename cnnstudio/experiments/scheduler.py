@@ -62,6 +62,7 @@ class Scheduler:
         self.study: Any = None
         self._snapshot_at = 0.0
         self._restart: dict[int, Any] = {}  # trials whose worker died, to resume in the next free slot
+        self.exiting: dict[int, TrialWorker] = {}  # finished trials whose process is still ending
 
     # ---- control ------------------------------------------------------------------------
     def stop(self) -> None:
@@ -92,7 +93,10 @@ class Scheduler:
             try:
                 self._loop(pending, free, deadline)
             finally:
-                for trial in list(self.running.values()):
+                for trial in list(self.exiting.values()):
+                    with contextlib.suppress(Exception):
+                        trial.worker.wait(60)
+                for trial in [*self.running.values(), *self.exiting.values()]:
                     trial.close()
                 self._write_snapshot(force=True)
         return self.counts()
@@ -233,14 +237,24 @@ class Scheduler:
         """Handle one event; returns the slot freed when the trial's worker ended."""
         worker = self.running.get(number)
         if worker is None:
+            exiting = self.exiting.pop(number, None)
+            if exiting is not None and event is None:
+                exiting.worker.wait()  # its output is closed: the process is ending
+                exiting.close()
             return None
         trial = worker.trial
-        if event is None:
+        if event is None:  # the worker ended without a `finished` event: killed or crashed
+            worker.worker.wait()
+            worker.close()
             return self._ended(worker, trial)
         kind = event["event"]
         if kind == "finished":
+            # The run directory is complete: settle the trial and free the slot now, while the
+            # process tears TensorFlow down (seconds) and is reaped when its output closes.
             worker.finished = event
-        elif kind == "error":
+            self.exiting[number] = worker
+            return self._ended(worker, trial)
+        if kind == "error":
             worker.error = event
         elif kind == "epoch" and len(self.config.directions) == 1 and not worker.pruning:
             value = metric_of(event, self.config.objective)
@@ -256,9 +270,7 @@ class Scheduler:
         return None
 
     def _ended(self, worker: TrialWorker, trial) -> Slot:
-        worker.worker.wait()
         seconds = time.monotonic() - worker.started_at
-        worker.close()
         del self.running[worker.number]
         status = (worker.finished or {}).get("status")
         if status == "completed":

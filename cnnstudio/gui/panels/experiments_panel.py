@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -149,7 +150,11 @@ class ExperimentsPanel(QWidget):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         self.timer.start()
-        self._unsubscribe = model.subscribe(self._model_changed)
+        unsubscribe = model.subscribe(self._model_changed)
+        self.destroyed.connect(lambda *_args: unsubscribe())
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)  # closing the window asks the sweep to stop
         self.space_editor.set_project(model.project)
         self.space_editor.set_grid(True)
         self._update_buttons()
@@ -166,6 +171,12 @@ class ExperimentsPanel(QWidget):
         project_path = self.model.path
         if project_path is None or self.model.dirty:
             self.message.emit("Save the project first: a sweep trains the saved project file.")
+            return
+        from cnnstudio.paths import resources_dir
+
+        if resources_dir().resolve() in Path(project_path).resolve().parents:
+            self.message.emit("This is the bundled sample: save it into your own folder first (File › Save As), "
+                              "so the sweep's trials are written there.")
             return
         try:
             space = self.space_editor.space()
@@ -246,7 +257,6 @@ class ExperimentsPanel(QWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
-        self._unsubscribe()
         super().closeEvent(event)
 
     # ---- showing a sweep ----------------------------------------------------------------
