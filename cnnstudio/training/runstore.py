@@ -25,6 +25,22 @@ from cnnstudio.errors import StudioError
 from cnnstudio.training.run_records import RunSummary, is_run, list_runs, summarize
 
 RUNS_FOLDER = "runs"  # beside the project file, as `cnnstudio train` does by default
+# A "running" run whose event log has not moved for this long has no worker any more (killed,
+# machine off): it is shown as interrupted, and Resume continues it. A worker left training in
+# the background after the window closed writes its log every second or so.
+SILENT_S = 120.0
+
+
+def is_active(path: Path, now: float | None = None) -> bool:
+    """True when the run's worker wrote its event log recently (it trains, perhaps in the background)."""
+    import time
+
+    try:
+        modified = max((Path(path) / name).stat().st_mtime for name in ("events.jsonl", "run.json")
+                       if (Path(path) / name).exists())
+    except ValueError:
+        return False
+    return (now if now is not None else time.time()) - modified < SILENT_S
 
 
 def runs_folder(project_path: str | Path | None) -> Path | None:
@@ -80,20 +96,26 @@ class RunStore:
     def open(self, project_path: str | Path | None) -> None:
         """Another project (or the same one saved somewhere else): read its runs folder."""
         self.folder = runs_folder(project_path)
-        self.runs = list_runs(self.folder)
+        self.runs = [self._checked(run) for run in list_runs(self.folder)]
         self._tell(RunChange("reloaded"))
 
     def refresh(self) -> None:
         """Re-read the folder (the user's Refresh, or runs made by another program)."""
-        self.runs = list_runs(self.folder)
+        self.runs = [self._checked(run) for run in list_runs(self.folder)]
         self._tell(RunChange("reloaded"))
+
+    def _checked(self, summary: RunSummary) -> RunSummary:
+        """A run that says "running" but whose worker is gone is "interrupted" (resumable)."""
+        if summary.status == "running" and not self.is_live(summary.path) and not is_active(summary.path):
+            summary.status = "interrupted"
+        return summary
 
     def _update(self, path: Path) -> RunSummary | None:
         path = Path(path)
         self.runs = [run for run in self.runs if run.path.resolve() != path.resolve()]
         if not is_run(path):
             return None
-        summary = summarize(path)
+        summary = self._checked(summarize(path))
         if self.live is not None and path.resolve() == self.live.resolve():
             summary.status = "running"
         self.runs.insert(0, summary)

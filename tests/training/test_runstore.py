@@ -62,3 +62,17 @@ def test_untitled_project_has_no_runs():
     store = RunStore()
     store.open(None)
     assert store.folder is None and store.runs == [] and store.latest is None
+
+
+def test_a_running_run_without_a_worker_is_interrupted_and_one_in_the_background_is_running(tmp_path):
+    folder = tmp_path / "runs"
+    gone = make_run(folder, "gone", status="running")
+    (gone / "events.jsonl").write_text("{}\n")
+    old = time.time() - 3600
+    for name in ("events.jsonl", "run.json"):
+        os.utime(gone / name, (old, old))
+    background = make_run(folder, "background", status="running")
+    (background / "events.jsonl").write_text("{}\n")  # written just now: a worker is still at it
+    store = RunStore(tmp_path / "p.cnnproj")
+    status = {run.name: run.status for run in store.runs}
+    assert status == {"gone": "interrupted", "background": "running"}
