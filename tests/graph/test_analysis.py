@@ -220,3 +220,17 @@ def test_gate_broadcast_against_an_unknown_size_stays_unknown():
     assert a.valid
     assert a.nodes["squeeze"].output_shape == (1, 1, 8)
     assert a.nodes["excite"].output_shape == (None, None, 8)
+
+
+def test_every_optimizer_the_settings_offer_has_its_memory_slots():
+    """One optimizer table: the settings' choices, the memory estimate and the engine read it."""
+    from cnnstudio.optimizer_table import OPTIMIZERS
+    from cnnstudio.project import schema
+
+    choices = next(spec.choices for spec in schema.TRAINING if spec.name == "optimizer")
+    assert tuple(choices) == tuple(OPTIMIZERS)
+    a = analyze(lenet())
+    for name, kind in OPTIMIZERS.items():
+        slots = training_memory(a, 8, name)["optimizer"]
+        assert slots == kind.slots * a.trainable_params * 4
+    assert training_memory(a, 8, "sgd")["optimizer"] == 0
