@@ -27,6 +27,21 @@ class RunSummary:
     seconds: float
     settings: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    best_row: dict[str, Any] = field(default_factory=dict)  # metrics.csv row of the best epoch
+
+    @property
+    def best_metric_label(self) -> str:
+        """What best_metric measures, in the run table's words."""
+        return {"balanced_accuracy": "bal. acc", "macro_f1": "macro-F1"}.get(
+            str(self.settings.get("best_metric", "val_accuracy")), "val acc")
+
+    @property
+    def balanced_accuracy(self) -> float | None:
+        return self.best_row.get("val_balanced_accuracy")
+
+    @property
+    def macro_f1(self) -> float | None:
+        return self.best_row.get("val_macro_f1")
 
     @property
     def name(self) -> str:
@@ -71,6 +86,7 @@ def summarize(path: Path) -> RunSummary:
         seconds=float(sum(r.get("seconds") or 0.0 for r in rows)),
         settings=dict(config.get("training") or (config.get("project") or {}).get("training") or {}),
         error=run.get("error"),
+        best_row=next((r for r in rows if r.get("epoch") == run.get("best_epoch")), {}),
     )
 
 

@@ -200,11 +200,14 @@ class SwappedWeights:
 def stage_rates(optimizer: Any, model: Any, head_layer: str) -> Any:
     """Scale the update of every variable outside `head_layer` by a variable factor the loop sets
     per epoch (0 while only the classifier trains). The factor works in update_step, as
-    cnnstudio.finetune.initial.scale_learning_rates does, so Adam does not cancel it."""
+    cnnstudio.training.initial_weights.scale_learning_rates does, so Adam does not cancel it.
+    Under mixed precision the loss-scale wrapper delegates the update: the inner optimizer
+    is the one patched."""
     import tensorflow as tf
 
-    from cnnstudio.finetune.initial import architecture_of
+    from cnnstudio.training.initial_weights import architecture_of
 
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
     head = set()
     for layer in architecture_of(model).layers:
         if layer.name == head_layer:

@@ -131,3 +131,35 @@ def test_tta_in_the_exported_savedmodel_equals_the_in_app_prediction(tmp_path):
     loaded = tf.saved_model.load(str(out))
     exported = loaded.signatures["serving_default"](images=tf.constant(images))["probabilities"].numpy()
     np.testing.assert_allclose(exported, in_app.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mixed_precision", [False, True])
+def test_staged_rates_freeze_then_slow_the_backbone(mixed_precision):
+    import keras
+
+    from cnnstudio.training.optimizers import build_optimizer
+    from cnnstudio.training.techniques import stage_rates
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, name="backbone")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="classifier")(hidden))
+    optimizer = build_optimizer({"optimizer": "sgd", "learning_rate": 0.1, "mixed_precision": mixed_precision})
+    optimizer.build(model.trainable_variables)
+    factor = stage_rates(optimizer, model, "classifier")
+    scale = float(optimizer.dynamic_scale.numpy()) if mixed_precision else 1.0  # the wrapper unscales
+    gradients = [np.full(v.shape, scale, np.float32) for v in model.trainable_variables]
+
+    def step() -> list[np.ndarray]:
+        before = [np.asarray(v.numpy()) for v in model.trainable_variables]
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+        return [np.asarray(v.numpy()) - b for v, b in zip(model.trainable_variables, before, strict=True)]
+
+    factor.assign(0.0)
+    moved = step()  # [backbone kernel, backbone bias, classifier kernel, classifier bias]
+    assert not moved[0].any() and not moved[1].any()
+    np.testing.assert_allclose(moved[2], -0.1, rtol=1e-5)
+    factor.assign(0.25)
+    moved = step()
+    np.testing.assert_allclose(moved[0], -0.025, rtol=1e-5)
+    np.testing.assert_allclose(moved[3], -0.1, rtol=1e-5)

@@ -41,6 +41,7 @@ from cnnstudio.gui.panels.common import (
 from cnnstudio.gui.panels.data_settings import AugmentationForm, fill_grid
 from cnnstudio.gui.panels.data_summary import ClassesView
 from cnnstudio.gui.panels.helper import helper_for
+from cnnstudio.gui.panels.recipe_dialog import RecipeSuggestion
 from cnnstudio.gui.panels.thumbs import THUMB, ThumbnailLoader, ThumbnailModel
 from cnnstudio.gui.widgets.param_form import ParamForm
 from cnnstudio.project import schema
@@ -98,7 +99,9 @@ class DataPanel(QWidget):
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b07800;")
+        self.recipe_hint = RecipeSuggestion(lambda: getattr(self.window_ref, "model", None))
         folder_box.addWidget(self.warnings)
+        folder_box.addWidget(self.recipe_hint)
         column.addWidget(folder_frame)
         self.classes_view = ClassesView()
         self.classes_view.class_chosen.connect(lambda row: self.class_filter.setCurrentIndex(row + 1))
@@ -366,6 +369,7 @@ class DataPanel(QWidget):
                              f"{len(sizes)} image size(s).")
         found = scan.warnings(unusable_list="listed below, under Unusable files")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in found) or (scan.problem() or ""))
+        self.recipe_hint.show_for(counts)
         self._fill_thumbnails()
 
     def _fill_thumbnails(self) -> None:

@@ -23,6 +23,7 @@ from cnnstudio.gui.panels.common import style_plot  # noqa: E402
 REDRAW_HZ = 10
 SMOOTHING = 0.9  # exponential moving average weight of the past (debiased)
 TRAIN, VALID = "#3d7eff", "#e0702f"
+BALANCED, MACRO_F1 = "#b5487e", "#1f9e9e"  # validation balanced accuracy, macro-F1
 
 
 class Buffer:
@@ -84,7 +85,7 @@ class LivePlots(QWidget):
         grid.setRowStretch(1, 2)
         self.batches = Buffer(6)  # x, loss, accuracy, lr, images/s, smoothed count
         self.smoothed = Buffer(3)  # x, loss, accuracy (EMA)
-        self.epochs = Buffer(5)  # epoch, loss, accuracy, val_loss, val_accuracy
+        self.epochs = Buffer(7)  # epoch, loss, accuracy, val_loss, val_accuracy, val balanced acc, val macro-F1
         self._ema = [0.0, 0.0]
         self._ema_n = 0
         self.best_epoch: int | None = None
@@ -98,6 +99,12 @@ class LivePlots(QWidget):
             "acc": acc.plot(pen=_pen(TRAIN, 2), name="train (smoothed)"),
             "val_acc": acc.plot(pen=_pen(VALID, 1.5), symbol="o", symbolSize=6, symbolBrush=VALID,
                                 symbolPen=None, name="validation"),
+            # Balanced metrics (event revision 2): drawn only where a run reports them.
+            "val_balanced": acc.plot(pen=pg.mkPen(BALANCED, width=1.2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                                     symbol="t", symbolSize=6, symbolBrush=BALANCED, symbolPen=None,
+                                     name="val balanced acc"),
+            "val_f1": acc.plot(pen=pg.mkPen(MACRO_F1, width=1.2, style=pg.QtCore.Qt.PenStyle.DotLine),
+                               symbol="s", symbolSize=5, symbolBrush=MACRO_F1, symbolPen=None, name="val macro-F1"),
             "lr": self.plots["lr"].plot(pen=_pen("#8a6bd3", 1.5)),
             "speed": self.plots["speed"].plot(pen=_pen("#2f9e5f", 1)),
         }
@@ -146,7 +153,7 @@ class LivePlots(QWidget):
             return float("nan") if v is None else float(v)
 
         self.epochs.append([float(event["epoch"]), value("loss"), value("accuracy"), value("val_loss"),
-                            value("val_accuracy")])
+                            value("val_accuracy"), value("val_balanced_accuracy"), value("val_macro_f1")])
         if event.get("best"):
             self.set_best(int(event["epoch"]))
         self.dirty = True
@@ -192,6 +199,10 @@ class LivePlots(QWidget):
         keep = np.isfinite(val_acc)
         self.curves["val_loss"].setData(epochs[keep], val_loss[keep])
         self.curves["val_acc"].setData(epochs[keep], val_acc[keep])
+        for name, column in (("val_balanced", 5), ("val_f1", 6)):
+            values = e.column(column)
+            shown = np.isfinite(values)
+            self.curves[name].setData(epochs[shown], values[shown])
 
     def point_count(self) -> int:
         return self.batches.size

@@ -34,7 +34,7 @@ from cnnstudio.training import run_records
 from cnnstudio.training.rundir import RunDirectory
 from cnnstudio.training.runstore import RunChange, RunStore
 
-COLUMNS = ("Run", "Status", "Date", "Best val acc", "Epochs", "Duration", "Key settings")
+COLUMNS = ("Run", "Status", "Date", "Best", "Epochs", "Duration", "Balanced acc", "Macro-F1", "Key settings")
 STATUS_COLOURS = {"completed": "#2f9e5f", "running": "#3d7eff", "stopped": "#c58a00", "failed": "#d64541"}
 
 
@@ -131,17 +131,20 @@ class RunsPanel(QWidget):
         self.table.clearSelection()
         self.table.setRowCount(len(self.runs))
         for row, run in enumerate(self.runs):
-            best = "—" if run.best_metric is None else f"{run.best_metric:.3f} (epoch {run.best_epoch})"
+            best = "—" if run.best_metric is None else \
+                f"{run.best_metric:.3f} {run.best_metric_label} (epoch {run.best_epoch})"
             values = (run.name, run.status, run.started.strftime("%Y-%m-%d %H:%M") if run.started else "",
                       best, f"{run.epochs_completed}/{run.epochs or '?'}",
-                      duration(run.seconds) if run.seconds else "—", run.key_settings())
+                      duration(run.seconds) if run.seconds else "—",
+                      *("—" if v is None else f"{v:.3f}" for v in (run.balanced_accuracy, run.macro_f1)),
+                      run.key_settings())
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 1:
                     item.setForeground(pg.mkColor(STATUS_COLOURS.get(run.status, "#687284")))
                     if run.error:
                         item.setToolTip(run.error)
-                if col in (3, 4, 5):
+                if col in (3, 4, 5, 6, 7):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         rows = [i for i, run in enumerate(self.runs) if run.path in keep] or list(range(min(2, len(self.runs))))

@@ -23,7 +23,8 @@ def test_runs_table_overlay_diff_and_delete(studio, qtbot, project_folder):
     assert [r.name for r in panel.runs] == ["tiny-b", "tiny-a"]  # newest first
     cells = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
     assert cells[1] == "stopped" and cells[3].startswith("0.700") and cells[4] == "2/2"
-    assert "sgd" in cells[6] and "0.05" in cells[6]
+    assert "sgd" in cells[8] and "0.05" in cells[8]
+    assert cells[6:8] == ["—", "—"]  # written without balanced metrics (before events revision 2)
     # The two newest runs are selected: both curves overlaid, and what changed between them.
     assert len(panel.selected()) == 2
     assert len(panel.acc_plot.getPlotItem().listDataItems()) == 2
