@@ -31,6 +31,7 @@ from cnnstudio.errors import StudioError
 from cnnstudio.gui.panels.common import box, muted, scrolled
 from cnnstudio.gui.panels.confusion import ClassBars, ConfusionMatrix
 from cnnstudio.gui.panels.plots import LivePlots
+from cnnstudio.gui.panels.recipe_dialog import RecipeRow
 from cnnstudio.gui.panels.training_text import (
     CATEGORIES,
     LOG_LINES,
@@ -203,6 +204,7 @@ class TrainingPanel(QWidget):
         self.form = param_form.ParamForm(schema.TRAINING, self.project.training, where="Training settings",
                                          rules=(lambda values: rules("training", values)) if rules else None)
         self.form.changed.connect(self._setting_changed)
+        self.settings_layout.addWidget(RecipeRow(self.model))
         self.settings_layout.addWidget(self.device_row())
         self.settings_layout.addWidget(self.form)
         self.settings_layout.addStretch(1)
