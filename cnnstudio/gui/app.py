@@ -68,7 +68,22 @@ def create_window(project_path: str | None = None):
         projects.add_recent(path)
         return window
     sample = projects.sample_project_path()
-    return MainWindow(open_sample(sample) if sample else None)
+    window = MainWindow(open_sample(sample) if sample else None)
+    if sample is not None:
+        first_steps(window)
+    return window
+
+
+def first_steps(window) -> None:
+    """What to do next, on the sample that opens when no project is given: its note, and the
+    way to the one button that shows the whole product working."""
+    from cnnstudio.gui.widgets.problem_bar import show_notice
+
+    project = window.project
+    note = (project.notes or "").strip()
+    show_notice(window, project.name, f"{note} Next: open Training and press ▶ Start; to use your own images, "
+                "drop a folder on the window.".strip(), "Go to Training ▸",
+                lambda: window.show_section("Training"))
 
 
 def open_sample(path: Path):

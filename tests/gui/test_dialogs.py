@@ -208,3 +208,21 @@ def test_layer_table_keeps_the_memory_column_in_view(app, qtbot):
     assert table.columnViewportPosition(memory) >= 0 and right <= table.viewport().width()
     assert not table.horizontalScrollBar().isVisible()
     assert table.model().data(table.model().index(0, 0), 3) == table.model().rows[0][0]  # tooltip: full name
+
+
+def test_first_launch_says_what_to_do_next(app, qtbot):
+    from cnnstudio.gui.app import create_window
+
+    window = create_window(None)  # no project given: the bundled sample, unsaved
+    qtbot.addWidget(window)
+    window.ask_save = lambda: "discard"
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.notice_bar
+    text = bar.label.text()
+    assert bar.isVisible() and window.project.path is None
+    assert "500 handwritten digits" in text and "open Training and press ▶ Start" in text
+    bar.action_button.click()
+    assert window.sections.get("Training") is not None and window.rail.currentItem().text().endswith("Training")
+    assert not bar.isVisible()
+    window.close()
