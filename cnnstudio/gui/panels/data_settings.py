@@ -21,6 +21,7 @@ class AugmentationForm(QWidget):
 
     def __init__(self, values: dict[str, Any], parent=None):
         super().__init__(parent)
+        self.where = "Data › Augmentation"
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.editors: dict[str, QWidget] = {}
@@ -47,6 +48,11 @@ class AugmentationForm(QWidget):
                 editor.committed.connect(lambda v, s=spec: self.changed.emit(s.name, v))
             self.editors[spec.name] = editor
             form.addRow(label, editor)
+
+    def invalid_fields(self) -> list[tuple[str, str]]:
+        """Like ParamForm's: sliders and check boxes cannot hold a bad value, generic fields can."""
+        return [(editor.spec.title, editor.problem) for editor in self.editors.values()
+                if isinstance(editor, Field) and not editor.valid]
 
     def _commit(self, spec, value: Any) -> None:
         try:
