@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.errors import ExportError, StudioError, TrainingError
-from cnnstudio.finetune.start import Start, head_layer  # noqa: F401  (head_layer: part of this API)
+from cnnstudio.finetune.start import Start, head_layer
 from cnnstudio.graph.analysis import analyze
 from cnnstudio.graph.model import Graph
 from cnnstudio.project import Project, save_project

@@ -10,9 +10,14 @@ import pytest
 from cnnstudio.cli import main
 from cnnstudio.errors import TrainingError
 from cnnstudio.export.sources import load_run
-from cnnstudio.finetune.initial import architecture_of, scale_learning_rates, weights_by_layer
-from cnnstudio.finetune.plan import Options, frozen_nodes, head_layer
+from cnnstudio.finetune.plan import Options, frozen_nodes
+from cnnstudio.finetune.start import head_layer
 from cnnstudio.project import load_project
+from cnnstudio.training.initial_weights import (
+    architecture_of,
+    scale_learning_rates,
+    weights_by_layer,
+)
 from tests.export.helpers import tiny_graph
 
 
