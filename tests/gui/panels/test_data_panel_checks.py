@@ -157,3 +157,37 @@ def test_unsaved_sample_pointed_at_another_folder_takes_its_name(qtbot, tmp_path
     assert "my-shapes" in window.windowTitle()
     qtbot.waitUntil(lambda: panel.scan is not None and not panel.busy(), timeout=60_000)
     window.close()
+
+
+def test_start_refuses_while_a_setting_is_invalid(studio, qtbot, project_folder):
+    """Red in Training or in Data's split: Start names the field and trains nothing."""
+    from PySide6.QtCore import Qt
+
+    from cnnstudio.gui.widgets.param_form import ParamForm
+
+    def retype(editor, text: str) -> None:
+        line = editor.lineEdit() if hasattr(editor, "lineEdit") else editor
+        line.selectAll()
+        qtbot.keyClicks(line, text)
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+
+    training = studio.sections["Training"]
+    studio.show_section("Training")
+    form = training.findChild(ParamForm)
+    before = studio.project.training["learning_rate"]
+    retype(form.fields["learning_rate"].editor, "0.05x")
+    qtbot.mouseClick(training.start_button, Qt.MouseButton.LeftButton)
+    assert "Start refused" in studio.statusBar().currentMessage()
+    assert "Learning rate" in studio.statusBar().currentMessage()
+    assert not training.client.running and studio.project.training["learning_rate"] == before
+    assert not (project_folder / "runs").exists() or not any((project_folder / "runs").iterdir())
+    retype(form.fields["learning_rate"].editor, "0.01")
+
+    data = studio.sections["Data"]
+    split = data.split_host.findChild(ParamForm)
+    retype(split.fields["validation_fraction"].editor, "0.6")
+    retype(split.fields["test_fraction"].editor, "0.6")
+    qtbot.mouseClick(training.start_button, Qt.MouseButton.LeftButton)
+    assert "Data › Split › Validation share" in studio.statusBar().currentMessage()
+    assert not training.client.running
+    qtbot.waitUntil(lambda: not data.busy(), timeout=60_000)
