@@ -132,6 +132,16 @@ ICONS = {"Architecture": "◇", "Data": "▦", "Training": "▶", "Runs": "≡",
          "Inside": "◉"}
 
 
+def _install_field_extras() -> None:
+    """The Experiments section's "vary" toggle beside each project setting of every form."""
+    from cnnstudio.gui.panels.experiments_vary import install
+
+    install()
+
+
+_install_field_extras()
+
+
 def register(name: str, factory: SectionFactory, icon: str = "•") -> None:
     """Add or replace a section (panels call this when they land)."""
     SECTIONS[name] = factory

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cnnstudio.experiments.sweep_file import SweepConfig, SweepDir
+from cnnstudio.gui.panels.experiments_vary import DRAFT
 from cnnstudio.project import load_project
 from cnnstudio.project.model import ProjectModel
 from cnnstudio.training.runstore import RunStore
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 def panel(qtbot, tmp_path, monkeypatch):
     from cnnstudio.gui.panels.experiments_panel import ExperimentsPanel
 
+    DRAFT.clear()
+
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     monkeypatch.setenv("CNNSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CNNSTUDIO_HOME", str(tmp_path / "home"))
@@ -33,6 +36,7 @@ def panel(qtbot, tmp_path, monkeypatch):
     qtbot.waitExposed(widget)
     yield widget
     widget.shutdown()
+    DRAFT.clear()
 
 
 def fake_sweep(folder, trials):
@@ -69,6 +73,31 @@ def test_space_editor_builds_a_checked_space(panel, qtbot):
     item = editor._find("training.batch_size")
     item.setCheckState(0, Qt.CheckState.Unchecked)  # the Vary box, unticked
     assert editor.problem_text() == "" and panel.start_button.isEnabled()
+
+
+def test_vary_toggles_beside_the_settings_forms_follow_the_space(panel, qtbot):
+    from PySide6.QtWidgets import QToolButton
+
+    from cnnstudio.gui import sections  # noqa: F401  (installs the toggle, as the window does)
+    from cnnstudio.gui.widgets.param_form import ParamForm
+    from cnnstudio.project import schema
+
+    form = ParamForm(schema.TRAINING, panel.model.project.training, where="Training settings")
+    qtbot.addWidget(form)
+    form.show()
+    toggles = {b.property("setting"): b for b in form.findChildren(QToolButton, "VaryToggle")}
+    assert "training.learning_rate" in toggles and "training.device" not in toggles
+    zoo_form = ParamForm(__import__("cnnstudio.zoo", fromlist=["x"]).describe("resnet").knobs, {})
+    qtbot.addWidget(zoo_form)
+    assert not zoo_form.findChildren(QToolButton, "VaryToggle")  # not a project setting
+    qtbot.mouseClick(toggles["training.learning_rate"], Qt.MouseButton.LeftButton)
+    row = panel.space_editor._find("training.learning_rate")
+    assert row.checkState(0) == Qt.CheckState.Checked and row.text(1) == "0.0001 .. 0.01 log"
+    row.setText(1, "0.001, 0.01")  # edited in the Experiments section
+    assert DRAFT.values["training.learning_rate"] == "0.001, 0.01"
+    assert panel.space_editor.space() == {"training.learning_rate": {"choices": [0.001, 0.01]}}
+    row.setCheckState(0, Qt.CheckState.Unchecked)
+    assert not toggles["training.learning_rate"].isChecked() and DRAFT.values == {}
 
 
 def test_trials_table_plots_apply_and_undo(panel, qtbot, tmp_path):

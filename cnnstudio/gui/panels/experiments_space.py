@@ -28,6 +28,7 @@ from cnnstudio.experiments.space import VARIABLE_SECTIONS, SettingResolver, pars
 from cnnstudio.experiments.space_text import rule_from_text, suggested_text
 from cnnstudio.experiments.sweep_file import OBJECTIVES
 from cnnstudio.graph.params import ParamSpec
+from cnnstudio.gui.panels.experiments_vary import DRAFT
 
 VARIABLE_KINDS = ("int", "float", "bool", "choice")
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -57,6 +58,9 @@ class SpaceEditor(QWidget):
         self.project: Any = None
         self.grid = False  # the grid sampler needs every range enumerable
         self._specs: dict[str, ParamSpec] = {}
+        # The settings forms' "vary" toggles and these rows edit one draft (experiments_vary).
+        unsubscribe = DRAFT.subscribe(self._draft_changed)
+        self.destroyed.connect(lambda *_args: unsubscribe())
 
     def set_grid(self, grid: bool) -> None:
         self.grid = grid
@@ -65,7 +69,7 @@ class SpaceEditor(QWidget):
     # ---- building -----------------------------------------------------------------------
     def set_project(self, project: Any) -> None:
         """Rebuild the rows for `project`, keeping what was ticked where the key still exists."""
-        kept = {key: text for key, text in self._ticked().items()}
+        kept = dict(DRAFT.values)
         self.project = project
         self._specs.clear()
         self.tree.blockSignals(True)
@@ -177,6 +181,33 @@ class SpaceEditor(QWidget):
             else:
                 item.setText(1, "")
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        self.tree.blockSignals(False)
+        key = item.data(0, KEY_ROLE)
+        if item.checkState(0) == Qt.CheckState.Checked:
+            DRAFT.set(key, item.text(1))
+        else:
+            DRAFT.remove(key)
+        self._check()
+        self.changed.emit()
+
+    def _draft_changed(self, key: str) -> None:
+        """A "vary" toggle in a settings form (or another editor) changed the draft: follow it."""
+        item = self._find(key)
+        if item is None:
+            return
+        wanted = key in DRAFT.values
+        checked = item.checkState(0) == Qt.CheckState.Checked
+        if wanted == checked and (not wanted or item.text(1) == DRAFT.values[key]):
+            return
+        self.tree.blockSignals(True)
+        if wanted:
+            item.setCheckState(0, Qt.CheckState.Checked)
+            item.setText(1, DRAFT.values[key])
+            self._reveal(item)
+        else:
+            item.setCheckState(0, Qt.CheckState.Unchecked)
+            item.setText(1, "")
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
         self.tree.blockSignals(False)
         self._check()
         self.changed.emit()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -309,6 +309,11 @@ class Field(QWidget):
         self.committed.emit(checked)
 
 
+# Widgets other sections put beside every generated field (the Experiments section's "vary"
+# toggle): each hook takes (form, spec) and returns a widget, or None to add nothing.
+FIELD_EXTRAS: list[Callable[[Any, ParamSpec], QWidget | None]] = []
+
+
 class ParamForm(QWidget):
     """A form for a tuple of ParamSpecs; `changed(name, value)` on every committed edit.
 
@@ -359,11 +364,20 @@ class ParamForm(QWidget):
         label.setToolTip(spec.help)
         return label
 
-    def _field(self, spec: ParamSpec, values: dict[str, Any]) -> Field:
+    def _field(self, spec: ParamSpec, values: dict[str, Any]) -> QWidget:
         field = Field(spec, values.get(spec.name, spec.default))
         field.committed.connect(lambda value, name=spec.name: self._field_committed(name, value))
         self.fields[spec.name] = field
-        return field
+        extras = [widget for hook in FIELD_EXTRAS if (widget := hook(self, spec)) is not None]
+        if not extras:
+            return field
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(field, 1)
+        for widget in extras:
+            line.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
+        return row
 
     def _field_committed(self, name: str, value: Any) -> None:
         self.values[name] = value
