@@ -131,3 +131,9 @@ def test_slots_one_trial_per_gpu_or_cores_split(monkeypatch):
         plan_slots(None, gpus_per_trial=3, gpu_count=2)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,5")  # the user's choice of GPUs is kept
     assert [s.env["CUDA_VISIBLE_DEVICES"] for s in plan_slots(None, gpu_count=2)] == ["2", "5"]
+
+
+def test_a_spent_time_budget_starts_no_trial(project, tmp_path):
+    space = {"training.learning_rate": {"log_uniform": [1e-4, 1.0]}}
+    sweep = create_sweep(project, space, tmp_path / "timed", sampler="random", time_limit_minutes=1e-9)
+    assert Scheduler(sweep.path).run() == {}  # no --trials: only the clock stops a random search
