@@ -240,3 +240,16 @@ def keras_mapping(
         return params
 
     return to_keras, from_keras
+
+
+def keras_fields(
+    class_name: str,
+    specs: tuple[ParamSpec, ...],
+    weights: tuple[str, ...] = (),
+    bias: bool = True,
+    custom: bool = False,
+) -> dict[str, Any]:
+    """A LayerType's Keras fields (keras, from_keras, keras_classes) from keras_mapping:
+    `LayerType(..., params=SPECS, **keras_fields("Conv2D", SPECS, ("kernel",)))`."""
+    to_keras, from_keras = keras_mapping(class_name, specs, weights, bias, custom)
+    return {"keras": to_keras, "from_keras": from_keras, "keras_classes": (class_name,)}

@@ -13,7 +13,7 @@ from cnnstudio.graph.layer_type import (
 )
 from cnnstudio.graph.layers.common import (
     activation_spec,
-    keras_mapping,
+    keras_fields,
     use_bias_spec,
     weight_specs,
 )
@@ -175,7 +175,6 @@ CONV_PARAMS = (
     DILATION,
     *weight_specs(),
 )
-_conv_keras, _conv_from_keras = keras_mapping("Conv2D", CONV_PARAMS, ("kernel",))
 
 
 register(
@@ -186,14 +185,12 @@ register(
         help="K filters of size F×F slide over the input with stride S and padding P; "
         "output W' = (W − F + 2P)/S + 1, depth D' = K.",
         params=CONV_PARAMS,
+        **keras_fields("Conv2D", CONV_PARAMS, ("kernel",)),
         output_shape=_conv_shape,
         param_count=_conv_params,
         macs=_conv_macs,
         geometry=_geometry,
-        keras=_conv_keras,
         summary=_summary,
-        keras_classes=("Conv2D",),
-        from_keras=_conv_from_keras,
         weighted=True,
     ),
     aliases=("conv", "convolution", "conv2d"),
@@ -241,9 +238,6 @@ DEPTHWISE_PARAMS = (
     DILATION,
     *weight_specs(("depthwise",)),
 )
-_depthwise_keras, _depthwise_from_keras = keras_mapping(
-    "DepthwiseConv2D", DEPTHWISE_PARAMS, ("depthwise",)
-)
 
 register(
     LayerType(
@@ -252,14 +246,12 @@ register(
         label="Depthwise convolution",
         help="One F×F filter per input channel, no mixing across channels (MobileNet's building block).",
         params=DEPTHWISE_PARAMS,
+        **keras_fields("DepthwiseConv2D", DEPTHWISE_PARAMS, ("depthwise",)),
         output_shape=_depthwise_shape,
         param_count=_depthwise_params,
         macs=_depthwise_macs,
         geometry=_geometry,
-        keras=_depthwise_keras,
         summary=lambda p: _summary(p, None),
-        keras_classes=("DepthwiseConv2D",),
-        from_keras=_depthwise_from_keras,
         weighted=True,
     ),
     aliases=("depthwise",),
@@ -302,9 +294,6 @@ SEPARABLE_PARAMS = (
     DILATION,
     *weight_specs(("depthwise", "pointwise")),
 )
-_separable_keras, _separable_from_keras = keras_mapping(
-    "SeparableConv2D", SEPARABLE_PARAMS, ("depthwise", "pointwise")
-)
 
 register(
     LayerType(
@@ -313,14 +302,12 @@ register(
         label="Separable convolution",
         help="A depthwise F×F convolution followed by a 1×1 convolution to K filters (Xception).",
         params=SEPARABLE_PARAMS,
+        **keras_fields("SeparableConv2D", SEPARABLE_PARAMS, ("depthwise", "pointwise")),
         output_shape=_separable_shape,
         param_count=_separable_params,
         macs=_separable_macs,
         geometry=_geometry,
-        keras=_separable_keras,
         summary=_summary,
-        keras_classes=("SeparableConv2D",),
-        from_keras=_separable_from_keras,
         weighted=True,
     ),
     aliases=("separable",),

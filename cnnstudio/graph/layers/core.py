@@ -8,7 +8,7 @@ from cnnstudio.graph.layers.common import (
     activation_from_keras,
     activation_spec,
     keras_activation,
-    keras_mapping,
+    keras_fields,
     use_bias_spec,
     weight_specs,
 )
@@ -88,7 +88,6 @@ DENSE_PARAMS = (
     use_bias_spec(),
     *weight_specs(),
 )
-_dense_keras, _dense_from_keras = keras_mapping("Dense", DENSE_PARAMS, ("kernel",))
 
 register(
     LayerType(
@@ -97,13 +96,11 @@ register(
         label="Fully connected",
         help="Every output unit sees every input (FC layer): params = inputs × units + units.",
         params=DENSE_PARAMS,
+        **keras_fields("Dense", DENSE_PARAMS, ("kernel",)),
         output_shape=_dense_shape,
         param_count=_dense_params,
         macs=_dense_macs,
-        keras=_dense_keras,
         summary=lambda p: f"{p['units']}" + ("" if p["activation"] == "linear" else f", {p['activation']}"),
-        keras_classes=("Dense",),
-        from_keras=_dense_from_keras,
         weighted=True,
     ),
     aliases=("fc", "fully_connected", "linear"),
@@ -171,8 +168,6 @@ register(
 
 RATE = ParamSpec("rate", "float", 0.5, "Fraction of units set to 0 at each training step (AlexNet used "
                  "0.5); nothing is dropped at inference.", minimum=0.0, maximum=0.99)
-_dropout_keras, _dropout_from_keras = keras_mapping("Dropout", (RATE,))
-_spatial_dropout_keras, _spatial_dropout_from_keras = keras_mapping("SpatialDropout2D", (RATE,))
 
 register(
     LayerType(
@@ -181,12 +176,10 @@ register(
         label="Dropout",
         help="Randomly zeroes units during training so the network cannot rely on any one of them.",
         params=(RATE,),
+        **keras_fields("Dropout", (RATE,)),
         output_shape=lambda inputs, params: inputs[0],
-        keras=_dropout_keras,
         summary=lambda p: f"p={p['rate']:g}",
-        keras_classes=("Dropout",),
         keeps_class_scores=True,
-        from_keras=lambda cls, c: {"rate": c.get("rate", 0.5)},
     ),
 )
 
@@ -204,12 +197,10 @@ register(
         label="Spatial dropout",
         help="Drops whole feature maps (channels) instead of single values: better for conv layers.",
         params=(RATE,),
+        **keras_fields("SpatialDropout2D", (RATE,)),
         output_shape=_spatial_dropout_shape,
-        keras=_spatial_dropout_keras,
         summary=lambda p: f"p={p['rate']:g}",
-        keras_classes=("SpatialDropout2D",),
         keeps_class_scores=True,
-        from_keras=lambda cls, c: {"rate": c.get("rate", 0.5)},
     ),
     aliases=("spatialdropout2d",),
 )

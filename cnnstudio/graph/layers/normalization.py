@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnstudio.graph.layer_type import KerasCall, LayerType, LayerTypes
-from cnnstudio.graph.layers.common import keras_mapping
+from cnnstudio.graph.layers.common import keras_fields
 from cnnstudio.graph.params import ParamSpec
 
 LAYER_TYPES = LayerTypes()
@@ -29,8 +29,6 @@ LAYER_NORM_PARAMS = (
     CENTER,
     SCALE,
 )
-_batch_norm_keras, _batch_norm_from_keras = keras_mapping("BatchNormalization", BATCH_NORM_PARAMS)
-_layer_norm_keras, _layer_norm_from_keras = keras_mapping("LayerNormalization", LAYER_NORM_PARAMS)
 
 
 def _channels(inputs) -> int | None:
@@ -59,12 +57,10 @@ register(
         help="Normalises each channel over the batch, then scales by γ and shifts by β; "
         "keeps running mean/variance (not trained) for inference.",
         params=BATCH_NORM_PARAMS,
+        **keras_fields("BatchNormalization", BATCH_NORM_PARAMS),
         output_shape=lambda inputs, params: inputs[0],
         param_count=_bn_params,
-        keras=_batch_norm_keras,
         summary=lambda p: "",
-        keras_classes=("BatchNormalization",),
-        from_keras=_batch_norm_from_keras,
     ),
     aliases=("bn", "batchnormalization", "batch_norm"),
 )
@@ -76,11 +72,9 @@ register(
         label="Layer normalization",
         help="Normalises each position over its channels (no batch statistics), then γ and β.",
         params=LAYER_NORM_PARAMS,
+        **keras_fields("LayerNormalization", LAYER_NORM_PARAMS),
         output_shape=lambda inputs, params: inputs[0],
         param_count=_ln_params,
-        keras=_layer_norm_keras,
-        keras_classes=("LayerNormalization",),
-        from_keras=_layer_norm_from_keras,
     ),
     aliases=("ln", "layernormalization"),
 )
