@@ -81,6 +81,7 @@ class TerminalView:
         self.bar = None
         self.epochs = 0
         self.steps = 1
+        self.best_name = ""  # what the run's best_metric measures (epoch events, revision 2)
 
     def note(self, text: str) -> None:
         if self.bar is not None:
@@ -118,6 +119,9 @@ class TerminalView:
             val = ""
             if event["val_loss"] is not None:
                 val = f"  val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}"
+                if event.get("val_macro_f1") is not None:  # protocol revision 2
+                    val += f"  bal_acc {event['val_balanced_accuracy']:.4f}  macro_f1 {event['val_macro_f1']:.4f}"
+            self.best_name = event.get("best_metric_name") or self.best_name
             mark = " *" if event["best"] else ""
             self.note(f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}"
                   f"{val}  lr {event['lr']:.3g}  {event['seconds']:.1f}s{mark}")
@@ -141,7 +145,8 @@ class TerminalView:
         elif kind == "finished":
             self.close()
             if event["status"] == "completed" and event["model_path"]:
-                print(f"done in {event['seconds']:.0f}s: best {event['best_metric']:.4f} at epoch "
+                name = f" {self.best_name}" if self.best_name else ""
+                print(f"done in {event['seconds']:.0f}s: best{name} {event['best_metric']:.4f} at epoch "
                       f"{event['best_epoch']}; model: {event['model_path']}")
 
     def close(self) -> None:
