@@ -9,6 +9,7 @@ the window offers it back.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -80,6 +81,19 @@ def add_recent(path: Path) -> None:
     store = settings()
     store.setValue("recent", items[:MAX_RECENT])
     store.sync()
+
+
+def untitled_location(name: str) -> Path:
+    """A free file name for an untitled project in the user's CNN Studio folder."""
+    folder = data_dir() / "projects"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "untitled"
+    candidate = folder / f"{stem}.cnnproj"
+    counter = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{counter}.cnnproj"
+        counter += 1
+    return candidate
 
 
 def sample_project_path() -> Path | None:

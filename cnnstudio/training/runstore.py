@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 
 from cnnstudio.errors import StudioError
-from cnnstudio.training.run_records import RunSummary, is_run, list_runs, summarize
+from cnnstudio.training.run_records import RunSummary, is_run, list_runs, read_batches, summarize
+from cnnstudio.training.rundir import RunDirectory
 
 RUNS_FOLDER = "runs"  # beside the project file, as `cnnstudio train` does by default
 # A "running" run whose event log has not moved for this long has no worker any more (killed,
@@ -45,6 +46,19 @@ def is_active(path: Path, now: float | None = None) -> bool:
 
 def runs_folder(project_path: str | Path | None) -> Path | None:
     return None if project_path is None else Path(project_path).resolve().parent / RUNS_FOLDER
+
+
+def made_progress(path: Path) -> bool:
+    """True when the run trained at least one step (checkpoints, epochs or batches on disk)."""
+    checkpoints = Path(path) / "checkpoints"
+    if checkpoints.is_dir() and any(checkpoints.iterdir()):
+        return True
+    if read_batches(path, limit=1):
+        return True
+    try:
+        return bool(RunDirectory(path, writer=False).read_metrics())
+    except (OSError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)

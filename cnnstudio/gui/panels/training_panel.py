@@ -14,39 +14,29 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from cnnstudio.errors import StudioError
-from cnnstudio.gui.panels.common import box, muted, scrolled
-from cnnstudio.gui.panels.confusion import ClassBars, ConfusionMatrix
-from cnnstudio.gui.panels.plots import LivePlots
+from cnnstudio.gui.panels.common import box, scrolled
 from cnnstudio.gui.panels.recipe_dialog import RecipeRow
 from cnnstudio.gui.panels.training_text import (
-    CATEGORIES,
-    LOG_LINES,
     describe,
     duration,
     fix_for,
-    local_gpus,
-    log_lines,
 )
-from cnnstudio.gui.panels.worker_client import WorkerClient
+from cnnstudio.gui.panels.training_view import DeviceChoice, RunView
+from cnnstudio.gui.panels.worker_client import WorkerClient, new_run, resume_run
+from cnnstudio.gui.projects import untitled_location
 from cnnstudio.gui.widgets import param_form
 from cnnstudio.project import schema
 from cnnstudio.project.model import Change, ProjectModel
 from cnnstudio.training import run_records
-from cnnstudio.training.runstore import RunChange, RunStore
+from cnnstudio.training.runstore import RunChange, RunStore, made_progress
 
 
 class TrainingPanel(QWidget):
@@ -75,6 +65,11 @@ class TrainingPanel(QWidget):
         self._pending_log: list[str] = []
         self._own_edit = False
         self.form: Any = None
+        # A run left training in the background (the window was closed) has no process here:
+        # while it is shown, the store re-reads it now and then so its end shows up.
+        self.follow_timer = QTimer(self)
+        self.follow_timer.setInterval(5000)
+        self.follow_timer.timeout.connect(self._follow_background)
         self._build()
         self.ui_timer = QTimer(self)
         self.ui_timer.setInterval(100)  # progress, ETA and log: at most 10 updates per second
@@ -106,74 +101,16 @@ class TrainingPanel(QWidget):
         settings_frame.setMinimumWidth(300)
         splitter.addWidget(settings_frame)
 
-        centre = QWidget()
-        column = QVBoxLayout(centre)
-        column.setContentsMargins(6, 0, 0, 0)
-        bar = QHBoxLayout()
-        self.state_label = QLabel(objectName="StateChip")
-        self.start_button = QPushButton("▶ Start")
-        self.start_button.setToolTip("Save the project and train it in a new run (a separate worker process).")
-        self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Finish the current step, write a checkpoint and stop (resume later).")
-        self.resume_button = QPushButton("⟳ Resume")
-        self.resume_button.setToolTip("Continue the latest run from its last checkpoint.")
+        self.view = RunView()
+        for name in RunView.PARTS:  # the panel reads and drives these parts directly
+            setattr(self, name, getattr(self.view, name))
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%p%")
-        self.eta = QLabel()
-        self.eta.setMinimumWidth(220)
-        for widget in (self.state_label, self.start_button, self.stop_button, self.resume_button):
-            bar.addWidget(widget)
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.eta)
-        column.addLayout(bar)
-        self.run_label = muted()
-        column.addWidget(self.run_label)
-        self.banner = QFrame(objectName="CrashBanner")
-        banner_row = QHBoxLayout(self.banner)
-        banner_row.setContentsMargins(10, 6, 6, 6)
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.banner_fix = QPushButton()
         self.banner_fix.clicked.connect(self.apply_fix)
-        self.banner_fix.hide()
-        self.banner_resume = QPushButton("Resume")
         self.banner_resume.clicked.connect(self.resume)
-        banner_row.addWidget(self.banner_text, 1)
-        banner_row.addWidget(self.banner_fix)
-        banner_row.addWidget(self.banner_resume)
-        self.banner.setStyleSheet("QFrame#CrashBanner { background: #fbe3e1; border: 1px solid #e49a93; "
-                                  "border-radius: 6px; } QFrame#CrashBanner QLabel { color: #6b1d17; }")
-        self.banner.hide()
-        column.addWidget(self.banner)
-
-        vertical = QSplitter(Qt.Orientation.Vertical)
-        self.plots = LivePlots()
-        vertical.addWidget(self.plots)
-        self.tabs = QTabWidget()
-        matrix_page = QWidget()
-        matrix_row = QHBoxLayout(matrix_page)
-        self.matrix = ConfusionMatrix()
         self.matrix.cell_clicked.connect(self.open_cell)
-        self.class_bars = ClassBars()
-        left, left_box = box("Confusion matrix (validation)", self.matrix)
-        right, _ = box("Per-class accuracy", self.class_bars)
-        matrix_row.addWidget(left, 3)
-        matrix_row.addWidget(right, 2)
-        self.log = QPlainTextEdit(readOnly=True)
-        self.log.setMaximumBlockCount(LOG_LINES)
-        self.worker_log = QPlainTextEdit(readOnly=True)
-        self.worker_log.setMaximumBlockCount(LOG_LINES)
-        self.worker_log.setPlaceholderText("The worker's standard error (TensorFlow messages) appears here.")
-        self.tabs.addTab(matrix_page, "Confusion matrix")
-        self.tabs.addTab(self.log, "Event log")
-        self.tabs.addTab(self.worker_log, "Worker output")
-        vertical.addWidget(self.tabs)
-        vertical.setSizes([520, 300])
-        column.addWidget(vertical, 1)
-        splitter.addWidget(centre)
+        splitter.addWidget(self.view)
         splitter.setSizes([320, 1000])
         splitter.setStretchFactor(1, 1)
         self._update_buttons()
@@ -225,30 +162,14 @@ class TrainingPanel(QWidget):
         holder = QWidget()
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 4)
-        label = QLabel("Device")
-        self.device_box = QComboBox()
-        self.device_box.setToolTip("Where the worker trains: one device, or every GPU with MirroredStrategy.")
-        choices = [("Automatic (GPU if present)", "auto"), ("CPU", "cpu")]
-        gpus = local_gpus()
-        choices += [(f"GPU {i}: {name}", f"gpu:{i}") for i, name in enumerate(gpus)]
-        if len(gpus) > 1:
-            choices.append((f"All {len(gpus)} GPUs (mirrored)", "all"))
-        for text, value in choices:
-            self.device_box.addItem(text, value)
-        self._select_device(str(self.project.training.get("device", "auto")))
-        self.device_box.currentIndexChanged.connect(
-            lambda i: self._setting_changed("device", self.device_box.itemData(i)))
-        row.addWidget(label)
+        self.device_box = DeviceChoice(str(self.project.training.get("device", "auto")))
+        self.device_box.picked.connect(lambda value: self._setting_changed("device", value))
+        row.addWidget(QLabel("Device"))
         row.addWidget(self.device_box, 1)
         return holder
 
     def _select_device(self, value: Any) -> None:
-        value = str(value)
-        self.device_box.blockSignals(True)
-        if self.device_box.findData(value) < 0:
-            self.device_box.addItem(value, value)
-        self.device_box.setCurrentIndex(self.device_box.findData(value))
-        self.device_box.blockSignals(False)
+        self.device_box.select(str(value))
 
     def _setting_changed(self, name: str, value: Any) -> None:
         """An edit in this panel: one undoable step on the project model."""
@@ -262,17 +183,12 @@ class TrainingPanel(QWidget):
 
     # ---- showing a run ---------------------------------------------------------------------
     def reset_view(self, keep_log: bool = False) -> None:
-        self.plots.clear()
-        self.matrix.set_matrix(None, [])
-        self.class_bars.set_values(None, [])
+        self.view.clear(keep_log)
         if not keep_log:
-            self.log.clear()
             self._pending_log.clear()
         self._hide_banner()
         self.last_error = self.finished_event = None
         self.total_steps = self.done_steps = 0
-        self.progress.setValue(0)
-        self.eta.setText("")
 
     def attach(self, run_dir: Path | None, keep_log: bool = False) -> None:
         """Show a finished or stopped run from its files (curves, matrix, event log, status)."""
@@ -282,43 +198,20 @@ class TrainingPanel(QWidget):
             self.run_label.setText("No run yet: Start trains the project in a new run beside the project file."
                                    if self.project.path is not None else
                                    "No run yet: Start saves the project and trains it in a new run.")
-            self._update_buttons()
-            return
-        self.classes = run_records.class_names(run_dir)
-        for record in run_records.read_batches(run_dir):
-            self.plots.add_batch(record)
-        summary = self.runs.get(run_dir) or run_records.summarize(run_dir)
-        for row in run_records.RunDirectory(run_dir, writer=False).read_metrics():
-            self.plots.add_epoch({**row, "best": False})
-        self.plots.set_best(summary.best_epoch)
-        epoch = run_records.last_event(run_dir, "epoch")
-        if epoch is not None:
-            self._show_epoch(epoch)
-        if not keep_log:
-            self.log.setPlainText("\n".join(log_lines(run_dir)))
-        if summary.epochs:
-            self.progress.setValue(int(100 * summary.epochs_completed / summary.epochs))
-        best = "" if summary.best_metric is None else f", best {summary.best_metric:.3f} at epoch {summary.best_epoch}"
-        took = f", {duration(summary.seconds)}" if summary.seconds else ""
-        self.run_label.setText(f"Run {run_dir.name}: {summary.status}, {summary.epochs_completed}/"
-                               f"{summary.epochs or '?'} epochs{best}{took}.")
-        if summary.status == "failed" and summary.error:
-            error = run_records.last_event(run_dir, "error") or {}
-            self._show_banner(str(error.get("category") or "other"), summary.error, log=False)
+        else:
+            summary = self.runs.get(run_dir) or run_records.summarize(run_dir)
+            self.classes = self.view.show_saved_run(run_dir, summary, keep_log)
+            if summary.status == "failed" and summary.error:
+                error = run_records.last_event(run_dir, "error") or {}
+                self._show_banner(str(error.get("category") or "other"), summary.error, log=False)
         self._update_buttons()
 
     def _show_epoch(self, event: dict[str, Any]) -> None:
-        if event.get("confusion_matrix"):
-            self.matrix.set_matrix(event["confusion_matrix"], self.classes)
-        self.class_bars.set_values(event.get("per_class_accuracy"), self.classes)
+        self.view.show_epoch(event, self.classes)
 
     # ---- running -------------------------------------------------------------------------------
     def start(self) -> bool:
         """Save the project if needed, then train it in a new run directory beside it."""
-        from cnnstudio.training.console import default_run_dir
-        from cnnstudio.training.job import Job
-        from cnnstudio.training.process import worker_command
-
         refused = param_form.refusal(self, "Start")
         if refused:
             self.message.emit(refused)
@@ -336,26 +229,18 @@ class TrainingPanel(QWidget):
         except (StudioError, OSError) as exc:
             self.message.emit(f"Cannot save the project before training: {exc}")
             return False
-        run_dir = default_run_dir(self.project.path)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        job = Job(project=str(Path(self.project.path).resolve()), run_dir=str(run_dir.resolve()))
-        job_file = job.save(run_dir / "job.json")
-        self.launch(worker_command(job_file), run_dir)
+        run_dir, command = new_run(Path(self.project.path))
+        self.launch(command, run_dir)
         self.fresh_run = True
         return True
 
     def resume(self) -> bool:
-        from cnnstudio.training.job import Job, load_job
-        from cnnstudio.training.process import worker_command
-
         if self.run_dir is None or self.client.running:
             return False
-        original = load_job(self.run_dir / "job.json")
-        job = Job(project=original.project, run_dir=str(self.run_dir), mode="resume")
-        job_file = job.save(self.run_dir / "resume-job.json")
+        command = resume_run(self.run_dir)
         self.attach(self.run_dir, keep_log=True)  # the curves so far; the resumed epochs continue them
         self._log("resuming from the last checkpoint")
-        self.launch(worker_command(job_file), self.run_dir, keep_view=True)
+        self.launch(command, self.run_dir, keep_view=True)
         return True
 
     def launch(self, command: list[str], run_dir: Path | None, keep_view: bool = False,
@@ -377,9 +262,28 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     def stop(self) -> None:
+        if not self.client.running and self.in_background and self.run_dir is not None:
+            (self.run_dir / "STOP").touch()  # the worker checks for it after every step
+            self._log("stop requested from the STOP file: the background worker checkpoints and ends")
+            self.message.emit(f"Asked the worker of {self.run_dir.name} to stop; it writes a checkpoint first.")
+            return
         self.client.stop()
         self.eta.setText("stopping…")
         self._log("stop requested: the worker finishes its step and writes a checkpoint")
+
+    @property
+    def in_background(self) -> bool:
+        """The shown run trains in a worker this panel does not own (left running at a close)."""
+        summary = self.runs.get(self.run_dir) if self.run_dir is not None else None
+        return not self.client.running and summary is not None and summary.status == "running"
+
+    def _follow_background(self) -> None:
+        if self.run_dir is None or not self.in_background:
+            self.follow_timer.stop()
+            return
+        self.runs.run_progressed(self.run_dir)
+        if not self.in_background:  # it ended (or went silent): show how
+            self.attach(self.run_dir)
 
     def release(self) -> None:
         """The window closes but training goes on (the run directory records it; reopen to see it)."""
@@ -451,7 +355,7 @@ class TrainingPanel(QWidget):
         status = finished["status"] if finished else ("crashed" if crashed else f"exit {code}")
         self.eta.setText("")  # no estimate outlives the run
         run_dir = self.run_dir
-        if run_dir is not None and self.fresh_run and status != "completed" and not _made_progress(run_dir):
+        if run_dir is not None and self.fresh_run and status != "completed" and not made_progress(run_dir):
             # Failed before its first step: nothing to resume or compare, so no empty row in Runs.
             self.runs.run_finished(run_dir, keep=False)
             self.run_dir = None
@@ -471,23 +375,15 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     def _show_banner(self, category: str, message: str, log: bool = True) -> None:
-        title = CATEGORIES.get(category, category)
         self.failure = category
-        self.banner_text.setText(f"<b>{title}.</b> {message}")
-        fix = fix_for(category)
-        self.banner_fix.setVisible(fix is not None)
-        if fix is not None:
-            self.banner_fix.setText(fix.button)
-            self.banner_fix.setToolTip(fix.tip)
-        self.banner.show()
+        title = self.view.show_failure(category, message)
         if log:
             self._log(f"{title}: {message}")
         self._update_buttons()
 
     def _hide_banner(self) -> None:
         self.failure = None
-        self.banner.hide()
-        self.banner_fix.hide()
+        self.view.hide_failure()
 
     def apply_fix(self) -> None:
         """The failure's fix: another section to open, or a setting changed (undoable)."""
@@ -509,15 +405,20 @@ class TrainingPanel(QWidget):
         summary = self.runs.get(self.run_dir) if self.run_dir is not None else None
         status = summary.status if summary is not None else None
         fix = fix_for(self.failure or "")
+        background = not running and status == "running"
         can_resume = not running and self.run_dir is not None and (self.run_dir / "job.json").exists() \
-            and status not in ("completed", None) and (fix is None or fix.resumable)
+            and status not in ("completed", "running", None) and (fix is None or fix.resumable)
         self.start_button.setEnabled(not running)
-        self.stop_button.setEnabled(running and not stopping)
+        self.stop_button.setEnabled((running and not stopping) or background)
+        if background and not self.follow_timer.isActive():
+            self.follow_timer.start()
         self.resume_button.setEnabled(can_resume)
         self.banner_resume.setEnabled(can_resume)
         self.banner_resume.setVisible(fix is None or fix.resumable)
-        state = "stopping…" if stopping else "training" if running else (status or "idle")
-        colour = {"training": "#2f9e5f", "stopping…": "#c58a00", "failed": "#d64541"}.get(state, "#687284")
+        state = "stopping…" if stopping else "training" if running else \
+            "training in the background" if background else (status or "idle")
+        colour = {"training": "#2f9e5f", "training in the background": "#2f9e5f", "stopping…": "#c58a00",
+                  "failed": "#d64541"}.get(state, "#687284")
         self.state_label.setText(f"<span style='color:{colour}'>●</span> {state}")
 
     def open_cell(self, true: int, predicted: int):
@@ -536,38 +437,10 @@ class TrainingPanel(QWidget):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self.ui_timer.stop()
+        self.follow_timer.stop()
         self.plots.timer.stop()
         self.client.shutdown()
 
-
-def _made_progress(run_dir: Path) -> bool:
-    """True when the run trained at least one step (checkpoints, epochs or batches on disk)."""
-    checkpoints = run_dir / "checkpoints"
-    if checkpoints.is_dir() and any(checkpoints.iterdir()):
-        return True
-    if run_records.read_batches(run_dir, limit=1):
-        return True
-    try:
-        return bool(run_records.RunDirectory(run_dir, writer=False).read_metrics())
-    except (OSError, ValueError):
-        return False
-
-
-def untitled_location(name: str) -> Path:
-    """A free file name for an untitled project in the user's CNN Studio folder."""
-    import re
-
-    from cnnstudio.gui.projects import data_dir
-
-    folder = data_dir() / "projects"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "untitled"
-    candidate = folder / f"{stem}.cnnproj"
-    counter = 2
-    while candidate.exists():
-        candidate = folder / f"{stem}-{counter}.cnnproj"
-        counter += 1
-    return candidate
 
 
 if __name__ == "__main__":

@@ -54,6 +54,28 @@ def launched(command: list[str]) -> list[str]:
     return [sys.executable, "-c", LAUNCHER, *command]
 
 
+def new_run(project_path: Path) -> tuple[Path, list[str]]:
+    """A new run directory beside the project (its job file written) and the worker command."""
+    from cnnstudio.training.console import default_run_dir
+    from cnnstudio.training.job import Job
+    from cnnstudio.training.process import worker_command
+
+    run_dir = default_run_dir(project_path)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    job = Job(project=str(Path(project_path).resolve()), run_dir=str(run_dir.resolve()))
+    return run_dir, worker_command(job.save(run_dir / "job.json"))
+
+
+def resume_run(run_dir: Path) -> list[str]:
+    """The worker command that continues RUN_DIR from its last checkpoint (resume-job.json)."""
+    from cnnstudio.training.job import Job, load_job
+    from cnnstudio.training.process import worker_command
+
+    original = load_job(run_dir / "job.json")
+    job = Job(project=original.project, run_dir=str(run_dir), mode="resume")
+    return worker_command(job.save(run_dir / "resume-job.json"))
+
+
 class WorkerClient(QObject):
     events = Signal(list)  # parsed events of one read
     stderr = Signal(str)

@@ -207,3 +207,19 @@ def test_a_start_that_fails_before_the_first_step_leaves_no_empty_run(studio, qt
     assert not any((project_folder / "runs").iterdir())
     assert "nothing was kept" in panel.run_label.text()
     assert "nothing was trained" in panel.log.toPlainText()
+
+
+def test_a_run_left_training_in_the_background_can_be_followed_and_stopped(studio, qtbot, project_folder):
+    run_dir = write_run(project_folder / "runs" / "tiny-background", studio.project, status="running", epochs=2)
+    (run_dir / "events.jsonl").write_text("")  # its worker wrote just now
+    studio.runs.refresh()
+    panel = studio.sections["Training"]
+    studio.show_section("Training")
+    assert panel.run_dir == run_dir and "training in the background" in panel.state_label.text()
+    assert panel.stop_button.isEnabled() and not panel.resume_button.isEnabled()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert (run_dir / "STOP").exists()  # the worker polls it after every step
+    panel.follow_timer.setInterval(50)
+    (run_dir / "run.json").write_text(json.dumps({"status": "stopped", "epochs": 4, "epochs_completed": 2}))
+    qtbot.waitUntil(lambda: "stopped" in panel.state_label.text(), timeout=10_000)
+    assert panel.resume_button.isEnabled() and studio.sections["Runs"].table.item(0, 1).text() == "stopped"
