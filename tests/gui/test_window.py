@@ -373,3 +373,28 @@ def test_each_panel_opens_alone_on_a_project(tmp_path, module):
     bad = subprocess.run([sys.executable, "-m", f"cnnstudio.gui.panels.{module}", str(tmp_path / "nope.cnnproj"),
                           "--screenshot", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_runs_follow_the_open_project_and_a_deletion(window, tmp_path):
+    from tests.gui.panels.helpers import make_image_folder, make_project, write_run
+
+    data = make_image_folder(tmp_path / "data", per_class=2)
+    first = make_project(tmp_path / "one", data)
+    second = make_project(tmp_path / "two", data)
+    write_run(tmp_path / "one" / "runs" / "one-a", first)
+    write_run(tmp_path / "two" / "runs" / "two-a", second)
+    later = write_run(tmp_path / "two" / "runs" / "two-b", second)
+    os.utime(tmp_path / "two" / "runs" / "two-a" / "job.json", (time.time() - 50, time.time() - 50))
+    runs, export, training = window.sections["Runs"], window.sections["Export"], window.sections["Training"]
+    assert window.open_path(tmp_path / "one" / "tiny.cnnproj")
+    assert [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())] == ["one-a"]
+    assert training.run_dir.name == "one-a" and export.run_box.count() == 1
+    assert window.open_path(tmp_path / "two" / "tiny.cnnproj")  # another project: every view follows at once
+    assert [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())] == ["two-b", "two-a"]
+    assert training.run_dir == later and export.run_box.count() == 2
+    runs.confirm = lambda title, text: True
+    runs.table.clearSelection()
+    runs.table.selectRow(0)
+    assert runs.delete_selected() == 1 and not later.exists()
+    assert training.run_dir.name == "two-a" and export.run_box.count() == 1
+    assert [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())] == ["two-a"]
