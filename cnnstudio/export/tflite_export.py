@@ -65,7 +65,10 @@ def _measure(serving, source, shape, resize, out, float_file, quantize, images, 
     if images is not None and images.val:
         pixels, labels = deploy_data.load_labelled(images.val, shape, resize)
         origin = f"validation split of {images.folder}: {len(images.val)} of {images.val_total} images"
-        return tflite_report.measure(serving, flavours, float_file, pixels, labels, origin, threshold)
-    # No labelled validation images (a .keras file without its folder): agreement only.
-    return tflite_report.measure(serving, flavours, float_file, np.asarray(samples.images), None,
-                                 f"{samples.origin} (no labelled validation images)", threshold)
+        report = tflite_report.measure(serving, flavours, float_file, pixels, labels, origin, threshold)
+    else:  # no labelled validation images (a .keras file without its folder): agreement only
+        report = tflite_report.measure(serving, flavours, float_file, np.asarray(samples.images), None,
+                                       f"{samples.origin} (no labelled validation images)", threshold)
+    if quantize != "none":
+        report.rows[1].file = None  # the float32 baseline was converted for the comparison, not kept
+    return report

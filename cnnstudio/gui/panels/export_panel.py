@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.data import formats
+from cnnstudio.export.tflite import QUANTIZE_HELP
 from cnnstudio.gui.child_process import ChildProcess, ChildResult, cli_command, run_child
 from cnnstudio.gui.panels.common import array_to_pixmap, box, muted, scrolled
 from cnnstudio.gui.panels.confusion import ClassBars
@@ -59,6 +60,12 @@ def report_html(report: dict[str, Any]) -> str:
                      f"same top class {check['top_class_agreement']:.0%}, max |diff| {check['max_abs_diff']:.3g} "
                      f"({limit})</li>")
     lines += [f"<li>note: {n}</li>" for n in report.get("notes", [])]
+    for row in (report.get("deployment") or {}).get("rows", []):  # TFLite: each flavour's cost
+        accuracy = "-" if row.get("accuracy") is None else f"{row['accuracy']:.1%}"
+        extra = "" if row.get("latency_ms") is None else (f", {row['bytes'] / 1024:.0f} KB (×{row['size_ratio']:.2f}), "
+                                                          f"{row['latency_ms']:.2f} ms/image")
+        lines.append(f"<li>{row['flavour']}: accuracy {accuracy}, agrees {row['agreement']:.0%}{extra}</li>")
+    lines += [f"<li style='color:#d64541'>warning: {w}</li>" for w in report.get("warnings", [])]
     return "".join(lines) + "</ul>"
 
 
@@ -160,6 +167,19 @@ class ExportPanel(QWidget):
             self.format_boxes[name] = check
             grid.addWidget(check, i // 3, i % 3)
         export_box.addLayout(grid)
+        quantize_row = QHBoxLayout()
+        quantize_row.addWidget(QLabel("TFLite quantisation:"))
+        self.quantize = QComboBox()
+        for mode, text in QUANTIZE_HELP.items():
+            self.quantize.addItem(mode, mode)
+            self.quantize.setItemData(self.quantize.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        self.quantize.setToolTip("int8: full-integer, calibrated on the run's training images; the report "
+                                 "states its accuracy against the float model.")
+        quantize_row.addWidget(self.quantize)
+        quantize_row.addStretch(1)
+        export_box.addLayout(quantize_row)
+        self.format_boxes["tflite"].toggled.connect(self.quantize.setEnabled)
+        self.quantize.setEnabled(self.format_boxes["tflite"].isChecked())
         out_row = QHBoxLayout()
         self.output = QLineEdit(placeholderText="output folder")
         choose = QPushButton("Choose…")
@@ -264,7 +284,9 @@ class ExportPanel(QWidget):
         out = Path(self.output.text() or run.parent.parent / "export")
         out.mkdir(parents=True, exist_ok=True)
         self.queue = [cli_command("export", str(run), "--format", name, "-o", str(out / FORMATS[name][1]),
-                                  "--checkpoint", self.checkpoint(), "--json") for name in chosen]
+                                  "--checkpoint", self.checkpoint(), "--json",
+                                  *(("--quantize", self.quantize.currentData()) if name == "tflite" else ()))
+                      for name in chosen]
         self.reports = []
         self.report.clear()
         self._next_export()

@@ -60,6 +60,30 @@ def test_export_and_verification_report(export_window, qtbot, tmp_path):
     assert "1 of 1 export(s) verified" in panel.status.text()
 
 
+def test_tflite_quantisation_choice_reaches_the_export(export_window, qtbot, tmp_path):
+    import json
+
+    from PySide6.QtCore import Qt
+
+    panel = export_window.sections["Export"]
+    for box in panel.format_boxes.values():
+        box.setChecked(False)
+    assert not panel.quantize.isEnabled()  # only TFLite has flavours
+    panel.format_boxes["tflite"].setChecked(True)
+    assert panel.quantize.isEnabled()
+    panel.quantize.setCurrentIndex(panel.quantize.findData("int8"))
+    panel.output.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.process is None and bool(panel.reports), timeout=300_000)
+    report = panel.reports[0]
+    assert report.get("passed"), report
+    card = json.loads((tmp_path / "out" / "model.model_card.json").read_text())
+    assert card["tflite"]["quantize"] == "int8" and card["tflite"]["input"]["dtype"] == "uint8"
+    text = panel.report.toPlainText()
+    assert "tflite int8: accuracy" in text and "ms/image" in text
+    panel.report.grab().save(str(tmp_path / "report.png"))
+
+
 def test_top5_and_gradcam_on_dropped_images(export_window, qtbot, trained):
     panel = export_window.sections["Export"]
     images = panel.sample_images()
