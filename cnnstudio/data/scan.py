@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.data import cache, formats
-from cnnstudio.data.index import build_index
+from cnnstudio.data.index import FolderIndex, build_index
 from cnnstudio.data.progress import TaskState, as_state
 from cnnstudio.errors import DatasetError
 
@@ -166,11 +166,16 @@ def scan_folder(
     use_cache: bool = True,
     workers: int | None = None,
     max_pixels: int = formats.DEFAULT_MAX_PIXELS,
+    index: FolderIndex | None = None,
 ) -> ScanResult:
-    """Scan `folder` (read-only). `verify` decodes every image fully (slower, catches more)."""
+    """Scan `folder` (read-only). `verify` decodes every image fully (slower, catches more).
+
+    `index`: the folder's listing when the caller already has it (refresh_index), else listed here.
+    """
     state = as_state(progress)
     root = Path(folder).expanduser()
-    index = build_index(root, state)  # names, labels, sizes: metadata only, no file opened
+    if index is None:
+        index = build_index(root, state)  # names, labels, sizes: metadata only, no file opened
     layout, loose, ignored = index.layout, index.loose, index.ignored
     class_folders = index.class_folders
     listing = [(index.subset_of(i), index.class_names[label], str(root / rel), int(size), int(mtime))

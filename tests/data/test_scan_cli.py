@@ -27,8 +27,12 @@ def test_scan_text_report_and_errors(make_folder, capsys, tmp_path):
     root = make_folder({"a": 2, "b": 2})
     (root / "b" / "empty.png").write_bytes(b"")
     assert main(["scan", str(root)]) == 0
-    out = capsys.readouterr().out
-    assert "Usable images: 4 in 2 classes" in out and "b/empty.png: zero bytes" in out
+    captured = capsys.readouterr()
+    assert "Usable images: 4 in 2 classes" in captured.out and "b/empty.png: zero bytes" in captured.out
+    assert "Indexed 5 files in 2 classes" in captured.err  # the index comes before the header checks
+    (root / "a" / "new.png").write_bytes(next((root / "a").glob("*.png")).read_bytes())
+    assert main(["scan", str(root)]) == 0
+    assert "1 new or changed, 0 gone since the last scan" in capsys.readouterr().err
     assert main(["scan", str(tmp_path / "missing")]) == 2
     assert "error:" in capsys.readouterr().err
     single = make_folder({"only": 2}, name="single")
