@@ -88,3 +88,19 @@ def test_train_refuses_bad_recipe_and_settings(tmp_path, capsys, argv, message):
     assert cli.main(["train", str(path), "--run-dir", str(tmp_path / "run"), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_worker_applies_the_recipe_under_explicit_values(tmp_path):
+    """A run's copy gets the recipe; --epochs and --set win over it; the project file is unchanged."""
+    from cnnstudio.training.job import Job
+    from cnnstudio.training.rundir import RunDirectory
+    from cnnstudio.training.worker import _load_project
+
+    path = save_project(_project(), tmp_path / "p.cnnproj")
+    job = Job(str(path), str(tmp_path / "run"), epochs=3, recipe="small-data",
+              overrides={"label_smoothing": 0.2, "augmentation.rotation": 5.0})
+    project = _load_project(job, RunDirectory(tmp_path / "run"))
+    assert project.training["recipe"] == "small-data" and project.training["ema"] is True
+    assert project.training["epochs"] == 3 and project.training["label_smoothing"] == 0.2
+    assert project.augmentation["rotation"] == 5.0 and project.augmentation["translation"] == 0.1
+    assert load_project(path).training["recipe"] == "none"
