@@ -86,6 +86,10 @@ def test_real_run_start_stop_resume_and_curation(studio, qtbot, project_folder):
     assert dialog.exclude_selected() == 1
     excluded = studio.project.exclusions[-1]
     assert excluded.startswith(CLASSES[true] + "/")
+    studio.undo()  # curation is an undoable project edit like any other
+    assert excluded not in studio.project.exclusions
+    studio.redo()
+    assert studio.project.exclusions[-1] == excluded
     if dialog.list.count() > 1:
         dialog.list.clearSelection()
         dialog.list.item(1).setSelected(True)
