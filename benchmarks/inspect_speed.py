@@ -57,7 +57,7 @@ def maps() -> float:
     names = probe.conv_layer_names()
     layers, first, first_cpu = timed(lambda: feature_maps(probe, image))
     _, cached, cached_cpu = timed(lambda: feature_maps(probe, image))
-    reference_model = keras.Model(probe.network.inputs, [probe.layer(n).output for n in names])
+    reference_model = keras.Model(probe.network.inputs[0], [probe.layer(n).output for n in names])
     reference_model(image.astype(np.float32), training=False)  # build/warm like ours
     _, reference, _ = timed(lambda: [np.asarray(v) for v in reference_model(image.astype(np.float32), training=False)])
     print(f"ResNet-50: {len(layers)} conv layers; load {load_wall:.2f}s; first request {first:.2f}s "

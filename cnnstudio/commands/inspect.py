@@ -8,8 +8,6 @@ import os
 
 from cnnstudio.errors import ExportError
 
-SOURCE_HELP = "run directory, .keras file, exported SavedModel (occlusion only) or project (untrained)"
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -12,11 +12,11 @@ from cnnstudio.inspect.results import Filters, LayerMaps
 
 
 def feature_maps(probe: Probe, images: np.ndarray, names: list[str] | None = None,
-                 shown: int = 0) -> list[LayerMaps]:
-    """The named layers' outputs (all convolutions when none are named) in one forward pass.
+                 shown: int = 0, chunk: int = 4) -> list[LayerMaps]:
+    """The named layers' outputs (all convolutions when none are named), one forward pass per chunk.
 
     `images` is uint8 [N,H,W,C]: the statistics (channel means, dead units) are over all N
-    images; the maps kept are those of image `shown`.
+    images, accumulated chunk by chunk so memory stays bounded; the maps kept are image `shown`'s.
     """
     names = list(names) if names else probe.conv_layer_names()
     if not names:
@@ -25,19 +25,23 @@ def feature_maps(probe: Probe, images: np.ndarray, names: list[str] | None = Non
     for name in names:
         probe.layer(name)  # a clear error for a bad name before any work
     unique = tuple(dict.fromkeys(names))
-    outputs, _scores = probe.run(images, unique)
-    by_name = dict(zip(unique, outputs, strict=True))
-    return [_layer_maps(name, probe.output_shape(name), np.asarray(by_name[name], dtype=np.float32), shown)
+    sums: dict[str, np.ndarray] = {}
+    alive: dict[str, np.ndarray] = {}
+    kept: dict[str, np.ndarray] = {}
+    positions = dict.fromkeys(unique, 0)
+    for start in range(0, len(images), chunk):
+        outputs, _scores = probe.run(images[start:start + chunk], unique)
+        for name, value in zip(unique, outputs, strict=True):
+            value = np.asarray(value, dtype=np.float32)
+            if start <= shown < start + len(value):
+                kept[name] = value[shown - start]
+            flat = value.reshape(len(value), -1, value.shape[-1] if value.ndim > 1 else 1)
+            sums[name] = sums.get(name, 0) + flat.sum(axis=(0, 1), dtype=np.float64)
+            alive[name] = alive.get(name, False) | (flat > 0).any(axis=(0, 1))
+            positions[name] += flat.shape[0] * flat.shape[1]
+    return [LayerMaps(name, probe.output_shape(name), kept[name],
+                      (sums[name] / max(positions[name], 1)).astype(np.float32), ~alive[name], len(images))
             for name in names]
-
-
-def _layer_maps(name: str, shape: tuple[int, ...], values: np.ndarray, shown: int) -> LayerMaps:
-    batch = values.shape[0]
-    channels = values.shape[-1] if values.ndim > 1 else 1
-    flat = values.reshape(batch, -1, channels)
-    means = flat.mean(axis=(0, 1)).astype(np.float32)
-    dead = ~(flat > 0).any(axis=(0, 1))
-    return LayerMaps(name, tuple(shape), values[shown], means, dead, batch)
 
 
 def filters(probe: Probe, name: str) -> Filters:

@@ -44,7 +44,7 @@ class HistogramRecorder:
         from cnnstudio.inspect.probe import probe_from_model
 
         self.run_dir, self.writer = run_dir, writer
-        self.probe = probe_from_model(model)
+        self.probe = probe_from_model(model, float32=False)  # the live model, not a copy
         self.layers = [layer for layer in self.probe.layers if _kernel(layer) is not None]
         if not self.layers:
             raise ValueError("no weighted layers")
@@ -52,7 +52,7 @@ class HistogramRecorder:
         self.images = tf.constant(images)
         self.labels = tf.constant(labels.astype(np.int32))
         outputs = [layer.output for layer in self.layers]
-        probe_model = keras.Model(self.probe.network.inputs, [*outputs, self.probe.network.outputs[0]])
+        probe_model = keras.Model(self.probe.network.inputs[0], [*outputs, self.probe.network.outputs[0]])
         kernels = [_kernel(layer) for layer in self.layers]
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
         prefix = self.probe.prepare

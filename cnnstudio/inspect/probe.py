@@ -43,7 +43,7 @@ class Probe:
     # ---- layers ---------------------------------------------------------------------------
     @property
     def layers(self) -> list[Any]:
-        self._need_layers("inspect layers")
+        self._need_layers("inspect")
         return [layer for layer in self.network.layers if type(layer).__name__ != "InputLayer"]
 
     def layer_names(self) -> list[str]:
@@ -85,7 +85,7 @@ class Probe:
         self._need_layers("inspect")
         if names not in self._probes:
             outputs = [self.layer(name).output for name in names]
-            self._probes[names] = keras.Model(self.network.inputs, [*outputs, self.network.outputs[0]])
+            self._probes[names] = keras.Model(self.network.inputs[0], [*outputs, self.network.outputs[0]])
         return self._probes[names]
 
     def run(self, images: Any, names: tuple[str, ...] = ()) -> tuple[list[Any], Any]:
@@ -106,7 +106,7 @@ class Probe:
         if dense is None:
             model = self.probe_model(())
             return (lambda x: _single(model(x, training=False))), not _ends_with_softmax(self.network)
-        inner = keras.Model(self.network.inputs, dense.input)
+        inner = keras.Model(self.network.inputs[0], dense.input)
 
         def logits(x):
             value = keras.ops.matmul(inner(x, training=False), dense.kernel)
@@ -127,7 +127,7 @@ class Probe:
         if key not in self._probes:
             dense = _softmax_dense(self.network)
             last = dense.input if dense is not None else self.network.outputs[0]
-            self._probes[key] = (keras.Model(self.network.inputs, [self.layer(name).output, last]), dense)
+            self._probes[key] = (keras.Model(self.network.inputs[0], [self.layer(name).output, last]), dense)
         model, dense = self._probes[key]
 
         def run(x):
@@ -252,8 +252,12 @@ def _keras_probe(source: Any) -> Probe:
     return probe
 
 
-def probe_from_model(model: Any, path: str | Path = "model", kind: str = "keras") -> Probe:
-    """Split a Keras model into its preprocessing prefix and its architecture (augmentation dropped)."""
+def probe_from_model(model: Any, path: str | Path = "model", kind: str = "keras", float32: bool = True) -> Probe:
+    """Split a Keras model into its preprocessing prefix and its architecture (augmentation dropped).
+
+    `float32`: a mixed-precision model is inspected through a float32 copy (exact gradients);
+    False keeps the model itself, whose weights keep changing (the training loop's histograms).
+    """
     import keras
 
     from cnnstudio.export.inference import (
@@ -263,7 +267,7 @@ def probe_from_model(model: Any, path: str | Path = "model", kind: str = "keras"
         uses_mixed_precision,
     )
 
-    model = to_float32(model) if uses_mixed_precision(model) else model
+    model = to_float32(model) if float32 and uses_mixed_precision(model) else model
     shape, _dtype = input_spec(model)
     prefix, network = [], None
     for layer in model.layers:

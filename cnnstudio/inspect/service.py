@@ -72,15 +72,29 @@ def _batch(probe: Any, image: str, extra: int) -> np.ndarray:
     return probe.load_images(paths)
 
 
+_maps_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def maps(request: dict[str, Any], _report: Reporter) -> dict[str, Any]:
+    """Every layer's maps for the image in one pass, cached: the next layer asked for answers at once."""
     from cnnstudio.inspect.features import feature_maps
     from cnnstudio.inspect.results import save_layer_maps
 
     probe = _probe(request)
-    images = _batch(probe, request["image"], int(request.get("stats_images", 0)))
-    layers = feature_maps(probe, images, list(request.get("layers") or []) or None)
+    extra = int(request.get("stats_images", 0))
+    key = (id(probe), request["image"], extra)
+    wanted = list(request.get("layers") or []) or probe.conv_layer_names()
+    cached = _maps_cache.get(key)
+    if cached is None or any(name not in cached for name in wanted):
+        for name in wanted:
+            probe.layer(name)  # a bad name is an error, not a reason to compute everything
+        images = _batch(probe, request["image"], extra)
+        everything = list(dict.fromkeys([*probe.layer_names(), *wanted]))
+        _maps_cache.clear()  # one image at a time: memory
+        cached = _maps_cache[key] = {layer.name: layer for layer in feature_maps(probe, images, everything)}
+    layers = [cached[name] for name in wanted]
     save_layer_maps(request["out"], layers)
-    return {"layers": [layer.summary() for layer in layers], "batch": int(len(images))}
+    return {"layers": [layer.summary() for layer in layers], "batch": layers[0].batch_size if layers else 0}
 
 
 def filters(request: dict[str, Any], _report: Reporter) -> dict[str, Any]:

@@ -38,37 +38,44 @@ def randomize_top_layers(probe, names=("classifier", "conv2"), seed=0) -> None:
     assert touched >= 2
 
 
-def similarity_after_randomization(run, method_map) -> tuple[float, float]:
+@pytest.fixture(scope="module")
+def probes(inspect_run):
+    """The trained model, and a copy whose classifier and last convolution are re-drawn at random."""
+    trained, randomized = open_probe(inspect_run, "last"), open_probe(inspect_run, "last")
+    randomize_top_layers(randomized)
+    return trained, randomized
+
+
+def similarity_after_randomization(probes, method_map) -> tuple[float, float]:
     """(mean correlation of the same model's maps twice, mean correlation trained vs randomised)."""
+    trained, randomized = probes
     rng = np.random.default_rng(3)
     samples = [(draw("colours", name, rng)[0], CLASSES.index(name)) for name in CLASSES]
-    trained, again, randomized = (open_probe(run, "last") for _ in range(3))
-    randomize_top_layers(randomized)
     same, changed = [], []
     for image, label in samples:
         reference = method_map(trained, image, label)
-        same.append(rank_correlation(reference, method_map(again, image, label)))
+        same.append(rank_correlation(reference, method_map(trained, image, label)))
         changed.append(rank_correlation(reference, method_map(randomized, image, label)))
     return float(np.mean(same)), float(np.mean(changed))
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_saliency_changes_when_the_model_is_randomized(inspect_run, method):
+def test_saliency_changes_when_the_model_is_randomized(probes, method):
     def method_map(probe, image, label):
         result = saliency(probe, image, method, label)
         assert result.heat.shape == image.shape[:2] and result.heat.dtype == np.float32
         assert 0.0 <= result.heat.min() and result.heat.max() <= 1.0
         return result.heat
 
-    same, changed = similarity_after_randomization(inspect_run, method_map)
+    same, changed = similarity_after_randomization(probes, method_map)
     assert same > 0.99, f"{method} is not deterministic for one model ({same:.2f})"
     assert changed < SIMILAR, f"{method} barely changed after randomising the top layers ({changed:.2f})"
 
 
-def test_the_check_rejects_a_map_that_ignores_the_model(inspect_run):
+def test_the_check_rejects_a_map_that_ignores_the_model(probes):
     """The control: an 'explanation' computed from the image alone (its brightness) fails the check."""
     def brightness(_probe, image, _label):
         return image.astype(np.float32).mean(axis=-1) / 255.0
 
-    _same, changed = similarity_after_randomization(inspect_run, brightness)
+    _same, changed = similarity_after_randomization(probes, brightness)
     assert changed >= SIMILAR

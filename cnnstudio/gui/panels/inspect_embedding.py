@@ -130,18 +130,20 @@ class EmbeddingView(QWidget):
                             "mistakes (crosses). Click a confusion cell to highlight its points.")
 
     def _draw(self) -> None:
+        """One setData with arrays (brushes and pens shared per class): cheap at thousands of points."""
         embedding = self.embedding
         if embedding is None:
             return
-        spots = []
-        for i, ((x, y), true, wrong) in enumerate(zip(embedding.points, embedding.true, embedding.mistakes,
-                                                       strict=True)):
-            colour = QColor(*PALETTE[int(true) % len(PALETTE)])
-            lit = self.highlighted[i]
-            spots.append({"pos": (float(x), float(y)), "data": i, "symbol": "x" if wrong else "o",
-                          "size": 14 if lit else 9, "brush": pg.mkBrush(colour),
-                          "pen": pg.mkPen("w", width=2) if lit else pg.mkPen(colour)})
-        self.scatter.setData(spots)
+        colours = [QColor(*PALETTE[i % len(PALETTE)]) for i in range(max(len(embedding.class_names), 1))]
+        brushes = [pg.mkBrush(colour) for colour in colours]
+        pens = [pg.mkPen(colour) for colour in colours]
+        lit_pen = pg.mkPen("w", width=2)
+        true = embedding.true.astype(int)
+        self.scatter.setData(
+            x=embedding.points[:, 0].astype(float), y=embedding.points[:, 1].astype(float),
+            data=np.arange(len(true)), symbol=np.where(embedding.mistakes, "x", "o").tolist(),
+            size=np.where(self.highlighted, 14, 9), brush=[brushes[t] for t in true],
+            pen=[lit_pen if lit else pens[t] for t, lit in zip(true, self.highlighted, strict=True)])
 
     # ---- linking ---------------------------------------------------------------------------
     def highlight_cell(self, true: int, predicted: int) -> None:

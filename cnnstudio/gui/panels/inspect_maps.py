@@ -25,7 +25,7 @@ from cnnstudio.gui.panels.common import array_to_pixmap, muted
 from cnnstudio.inspect.render import PAGE, filter_grid, map_grid, pages
 from cnnstudio.inspect.results import Filters, LayerMaps, load_layer_maps
 
-STATS_IMAGES = 32  # dataset images the channel statistics (dead units) are measured over
+STATS_IMAGES = 16  # dataset images the channel statistics (dead units) are measured over
 
 
 class MapsView(QWidget):

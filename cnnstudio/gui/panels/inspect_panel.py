@@ -91,7 +91,7 @@ class InspectPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
-        self._unsubscribe = [model.subscribe(self._project_changed), runs.subscribe(lambda _c: self._fill_sources())]
+        self._unsubscribe = [model.subscribe(self._project_changed), runs.subscribe(self._runs_changed)]
         self.source.currentIndexChanged.connect(lambda _i: self._source_changed())
         self.checkpoint.currentIndexChanged.connect(lambda _i: self._source_changed())
         self._fill_sources()
@@ -117,6 +117,12 @@ class InspectPanel(QWidget):
             self._source_changed()
         elif self.source.count() == 0:
             self._source_changed()
+
+    def _runs_changed(self, change: Any) -> None:
+        self._fill_sources()
+        shown = self.source_path
+        if self.source_kind == "run" and any(str(path) == shown for path in change.paths):
+            self.histograms.set_run(Path(shown))  # a new epoch of the shown run: its histograms grew
 
     def _project_changed(self, change: Any) -> None:
         if change.kind in ("project", "saved"):
