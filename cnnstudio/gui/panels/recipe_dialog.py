@@ -164,13 +164,16 @@ class RecipeSuggestion(QFrame):
     def __init__(self, model_source, parent: QWidget | None = None):
         super().__init__(parent, objectName="PanelBox")
         self.model_source = model_source  # () -> ProjectModel (the window's, which can be replaced)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 4, 8, 4)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 4, 8, 4)
         self.text = QLabel(wordWrap=True)
-        row.addWidget(self.text, 1)
+        column.addWidget(self.text)
+        row = QHBoxLayout()
         self.button = QPushButton("Review the imbalanced recipe…")
         self.button.clicked.connect(self.open_dialog)
         row.addWidget(self.button)
+        row.addStretch(1)
+        column.addLayout(row)
         self.dialog: RecipeDialog | None = None
         self.hide()
 
@@ -182,9 +185,9 @@ class RecipeSuggestion(QFrame):
             self.hide()
             return
         ratio, largest, smallest = found
-        self.text.setText(f"Classes are imbalanced: '{largest}' has {ratio:.0f}× the images of '{smallest}'. "
-                          "The imbalanced recipe weights the loss by class and keeps the checkpoint with the "
-                          "best macro-F1.")
+        self.text.setText(f"Suggested for {ratio:.0f}:1 classes: the imbalanced recipe (loss weighted by "
+                          "class, best checkpoint by macro-F1).")
+        self.text.setToolTip(f"'{largest}' has {ratio:.1f}× the images of '{smallest}'.")
         self.show()
         self.suggested.emit("imbalanced")
 

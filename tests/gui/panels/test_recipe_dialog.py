@@ -75,7 +75,7 @@ def test_strong_imbalance_suggests_the_imbalanced_recipe(qtbot, model):
     hint.show_for({"cat": 100, "dog": 90})
     assert hint.isHidden()
     hint.show_for({"cat": 400, "dog": 40})
-    assert not hint.isHidden() and "10×" in hint.text.text()
+    assert not hint.isHidden() and "10:1" in hint.text.text() and "'cat' has 10.0×" in hint.text.toolTip()
     hint.resize(700, 60)
     _shot(hint, "recipe_hint.png")
     dialog = hint.open_dialog()
@@ -83,3 +83,25 @@ def test_strong_imbalance_suggests_the_imbalanced_recipe(qtbot, model):
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(hint.isHidden)
     assert model.project.training["class_weights"] == "balanced"
+
+
+def test_the_data_section_suggests_the_recipe_after_an_imbalanced_scan(studio, qtbot, tmp_path):
+    from tests.gui.panels.helpers import make_image_folder
+
+    panel = studio.sections["Data"]
+    studio.show_section("Data")
+    qtbot.waitUntil(lambda: panel.scan is not None, timeout=30_000)
+    assert panel.recipe_hint.isHidden()  # 12 images in every class
+    folder = make_image_folder(tmp_path / "skewed", broken=False)
+    smallest = sorted(p for p in folder.iterdir() if p.is_dir())[0]
+    for path in sorted(smallest.glob("*.png"))[2:]:
+        path.unlink()  # 12 : 12 : 2
+    panel.set_folder(folder)
+    qtbot.waitUntil(lambda: panel.scan is not None and not panel.recipe_hint.isHidden(), timeout=30_000)
+    assert "6:1" in panel.recipe_hint.text.text() and smallest.name in panel.recipe_hint.text.toolTip()
+    qtbot.waitUntil(lambda: not panel.busy(), timeout=90_000)
+    _shot(studio, "data_hint.png")
+    dialog = panel.recipe_hint.open_dialog()
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert studio.model.project.training["class_weights"] == "balanced"
+    qtbot.waitUntil(panel.recipe_hint.isHidden)
