@@ -8,7 +8,9 @@ size are also built without a top at a flexible None×None input. Slow (minutes,
 memory for ConvNeXtXLarge): a script, not a test; tests/modeling/test_import_flexible.py
 checks a representative dozen in the suite.
 
-    python benchmarks/import_applications.py [NAME ...]
+    python benchmarks/import_applications.py [--fixed-only] [NAME ...]
+
+--fixed-only skips the second, flexible-input build (half the time on 2 cores).
 
 The last line prints how many imported exactly, e.g. "imported exactly: 40/40 (ratio 1.00)".
 """
@@ -54,6 +56,8 @@ def check(name: str, folder: Path, flexible: bool) -> tuple[bool, str]:
 def main(argv: list[str]) -> int:
     import keras
 
+    fixed_only = "--fixed-only" in argv
+    argv = [a for a in argv if a != "--fixed-only"]
     names = argv or sorted(n for n in dir(keras.applications) if n[0].isupper())
     flexible_families = ("ConvNeXt", "DenseNet", "EfficientNet", "MobileNet", "ResNet", "Inception", "Xception", "VGG")
     passed = 0
@@ -62,7 +66,7 @@ def main(argv: list[str]) -> int:
         for name in names:
             start = time.perf_counter()
             ok, detail = check(name, Path(folder), flexible=False)
-            if ok and name.startswith(flexible_families):
+            if ok and not fixed_only and name.startswith(flexible_families):
                 ok, flexible_detail = check(name, Path(folder), flexible=True)
                 detail += f"; None×None: {flexible_detail}"
             passed += ok
