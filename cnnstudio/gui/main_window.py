@@ -6,22 +6,21 @@ sections take those, not the window. A section is built the first time it is sho
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from cnnstudio.graph.analysis import Analysis, human_bytes, human_count, trainin
 from cnnstudio.gui import projects
 from cnnstudio.gui.editor.editor import ArchitectureEditor
 from cnnstudio.gui.sections import ICONS, SECTIONS, Sections
+from cnnstudio.gui.window_menus import RecoveryBar, build_menus
 from cnnstudio.project.file import Project, load_project
 from cnnstudio.project.model import Change, ProjectModel
 from cnnstudio.training.runstore import RunStore
@@ -42,27 +42,6 @@ if TYPE_CHECKING:
 
 AUTOSAVE_MS = 15_000
 PROJECT_FILTER = "CNN Studio projects (*.cnnproj *.json)"
-
-
-class RecoveryBar(QFrame):
-    """Offers the recovery copy a crash left behind (not modal: the window stays usable)."""
-
-    restore = Signal()
-    discard = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent, objectName="RecoveryBar")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 4, 6, 4)
-        self.label = QLabel()
-        self.restore_button = QPushButton("Restore")
-        self.discard_button = QPushButton("Discard")
-        self.restore_button.clicked.connect(self.restore)
-        self.discard_button.clicked.connect(self.discard)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.restore_button)
-        row.addWidget(self.discard_button)
-        self.hide()
 
 
 class MainWindow(QMainWindow):
@@ -109,7 +88,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._status_bar()
-        self._menus()
+        self.undo_action, self.redo_action, self.recent_menu = build_menus(self)
         self.autosave = QTimer(self)
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.write_recovery)
@@ -156,73 +135,6 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.batch)
         bar.addPermanentWidget(self.totals["training"])
         bar.addPermanentWidget(self.totals["problems"])
-
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip)
-        action.setToolTip(tip or text)
-        action.triggered.connect(lambda *_: slot())
-        menu.addAction(action)
-        self.addAction(action)
-        return action
-
-    def _on_editor(self, method: str, *args):
-        return lambda: getattr(self.editor, method)(*args) if self.editor is not None else None
-
-    def _menus(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        self._action(menu, "&New", self.new_project, QKeySequence.StandardKey.New, "Start an empty project.")
-        self._action(menu, "New from &zoo…", self.new_from_zoo, "Ctrl+Shift+N", "Start from a classic architecture.")
-        self._action(menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._action(menu, "&Import .keras model…", self.import_dialog, "Ctrl+I",
-                     "Turn a Keras model into an editable architecture.")
-        menu.addSeparator()
-        self._action(menu, "&Save", self.save, QKeySequence.StandardKey.Save)
-        self._action(menu, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
-        self._action(menu, "Export layer &table (CSV)…", self._on_editor("export_table"))
-        menu.addSeparator()
-        self._action(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(menu, "&Redo", self.redo, QKeySequence.StandardKey.Redo)
-        menu.addSeparator()
-        self._action(menu, "Cu&t", self._on_editor("cut_selected"), QKeySequence.StandardKey.Cut)
-        self._action(menu, "&Copy", self._on_editor("copy_selected"), QKeySequence.StandardKey.Copy)
-        self._action(menu, "&Paste", self._on_editor("paste"), QKeySequence.StandardKey.Paste)
-        self._action(menu, "D&uplicate", self._on_editor("duplicate"), "Ctrl+D")
-        self._action(menu, "&Delete", self._on_editor("delete_selected"), QKeySequence.StandardKey.Delete)
-        self._action(menu, "Select &all", lambda: [c.setSelected(True) for c in self.editor.scene.cards.values()],
-                     QKeySequence.StandardKey.SelectAll)
-        menu.addSeparator()
-        self._action(menu, "&Group into block…", self._on_editor("group_selected"), "Ctrl+G")
-        self._action(menu, "U&ngroup", self._on_editor("ungroup"), "Ctrl+Shift+G")
-        self._action(menu, "Freeze", self._on_editor("set_trainable_selected", False),
-                     tip="Keep the selected layers' weights fixed during training.")
-        self._action(menu, "Unfreeze", self._on_editor("set_trainable_selected", True))
-
-        menu = self.menuBar().addMenu("&View")
-        self._action(menu, "Zoom &in", lambda: self.editor.view.zoom(1.25), QKeySequence.StandardKey.ZoomIn)
-        self._action(menu, "Zoom &out", lambda: self.editor.view.zoom(0.8), QKeySequence.StandardKey.ZoomOut)
-        self._action(menu, "&Fit to view", lambda: self.editor.view.fit(), tip="Also: F on the canvas.")
-        self._action(menu, "Auto &layout", self._on_editor("auto_layout"), "Ctrl+L")
-        menu.addSeparator()
-        self._action(menu, "&Collapse block", self._on_editor("collapse_selected"), "Ctrl+[")
-        self._action(menu, "&Expand block", self._on_editor("expand_selected"), "Ctrl+]")
-        self._action(menu, "Collapse all stages", self._on_editor("collapse_all"))
-        self._action(menu, "Expand everything", self._on_editor("expand_all"))
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in projects.recent_files():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda *_, p=path: self.open_path(Path(p)))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("No recent projects").setEnabled(False)
 
     # ---- project life cycle -----------------------------------------------------------------------
     def set_project(self, project: Project, dirty: bool = False) -> None:
@@ -507,10 +419,13 @@ class MainWindow(QMainWindow):
                           "A training run is still going. Stop it now (it writes a checkpoint you can "
                           "resume), or keep it running in the background after the window closes?", parent=self)
         stop = box.addButton("Stop and keep the checkpoint", QMessageBox.ButtonRole.AcceptRole)
-        background = box.addButton("Keep running in background", QMessageBox.ButtonRole.ActionRole)
+        # Only where the worker runs under its launcher (POSIX) can it outlive the window.
+        background = box.addButton("Keep running in background", QMessageBox.ButtonRole.ActionRole) \
+            if os.name == "posix" else None
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        return "stop" if box.clickedButton() is stop else "background" if box.clickedButton() is background \
+        clicked = box.clickedButton()
+        return "stop" if clicked is stop else "background" if background is not None and clicked is background \
             else "cancel"
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
