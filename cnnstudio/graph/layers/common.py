@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from cnnstudio.graph.initializers import keras_initializer, keras_regularizer
@@ -208,14 +208,16 @@ def same_name_params(config: dict, specs: Iterable[ParamSpec]) -> dict[str, Any]
     return out
 
 
-def keras_mapping(
+def keras_fields(
     class_name: str,
     specs: tuple[ParamSpec, ...],
     weights: tuple[str, ...] = (),
     bias: bool = True,
     custom: bool = False,
-) -> tuple[Callable[[dict], list[KerasCall]], Callable[[str, dict], dict]]:
-    """(to Keras, from Keras) for a layer whose parameters all carry Keras's keyword names.
+) -> dict[str, Any]:
+    """A LayerType's Keras fields (keras, from_keras, keras_classes) for a layer whose
+    parameters all carry Keras's keyword names:
+    `LayerType(..., params=SPECS, **keras_fields("Conv2D", SPECS, ("kernel",)))`.
 
     `weights` names the weight tensors ("kernel", "depthwise", ...) whose initializer and
     regularizer fields map through weight_kwargs; a "padding"-kind P becomes a ZeroPadding2D
@@ -239,17 +241,4 @@ def keras_mapping(
             params.update(weights_from_keras(config, weights, bias))
         return params
 
-    return to_keras, from_keras
-
-
-def keras_fields(
-    class_name: str,
-    specs: tuple[ParamSpec, ...],
-    weights: tuple[str, ...] = (),
-    bias: bool = True,
-    custom: bool = False,
-) -> dict[str, Any]:
-    """A LayerType's Keras fields (keras, from_keras, keras_classes) from keras_mapping:
-    `LayerType(..., params=SPECS, **keras_fields("Conv2D", SPECS, ("kernel",)))`."""
-    to_keras, from_keras = keras_mapping(class_name, specs, weights, bias, custom)
     return {"keras": to_keras, "from_keras": from_keras, "keras_classes": (class_name,)}
