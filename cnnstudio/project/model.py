@@ -64,7 +64,10 @@ class ProjectModel:
             callback(change)
 
     def _tell_command(self, command: ProjectCommand, undo: bool) -> None:
-        for section, key in command.changes() or [(command.scope, "")]:
+        changes = command.changes()
+        if not changes:  # a command that does not say: tell its scope, every key of it
+            changes = [(command.scope, "")] if command.scope in ("graph", "fields") else [("", "")]
+        for section, key in changes:
             if section == "graph":
                 self._tell(Change("graph", undo=undo))
             elif section == "fields":
