@@ -144,10 +144,10 @@ class MainWindow(QMainWindow):
     def _model_changed(self, change: Change) -> None:
         if change.kind == "project":
             self._project_opened()
-        elif change.kind == "settings" and change.section == "training":
-            if change.key == "batch_size":
+        elif change.kind == "settings" and change.section in ("training", ""):
+            if change.key in ("batch_size", ""):
                 self._show_batch()
-            if change.key in ("batch_size", "optimizer"):
+            if change.key in ("batch_size", "optimizer", ""):
                 self.update_totals()
         elif change.kind == "saved":
             self._saved(Path(change.key) if change.key else None)

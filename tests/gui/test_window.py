@@ -398,3 +398,23 @@ def test_runs_follow_the_open_project_and_a_deletion(window, tmp_path):
     assert runs.delete_selected() == 1 and not later.exists()
     assert training.run_dir.name == "two-a" and export.run_box.count() == 1
     assert [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())] == ["two-a"]
+
+
+def test_a_command_that_does_not_name_its_settings_still_updates_every_view(window):
+    from cnnstudio.project.commands import ProjectCommand
+
+    class Halve(ProjectCommand):  # e.g. a plug-in's edit that only says "settings"
+        label = "Halve batch"
+
+        def do(self, project):
+            project.training["batch_size"] //= 2
+
+        def undo(self, project):
+            project.training["batch_size"] *= 2
+
+    window.show_section("Training")
+    panel = window.sections["Training"]
+    window.model.push(Halve())
+    assert window.batch.value() == 16 and panel.form.fields["batch_size"].editor.value() == 16
+    window.undo()
+    assert window.batch.value() == 32 and panel.form.fields["batch_size"].editor.value() == 32

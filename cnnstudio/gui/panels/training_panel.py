@@ -119,8 +119,11 @@ class TrainingPanel(QWidget):
     def _model_changed(self, change: Change) -> None:
         if change.kind == "project":
             self._show_settings()
-        elif change.kind == "settings" and change.section == "training" and not self._own_edit:
-            self._show_setting(change.key)
+        elif change.kind == "settings" and change.section in ("training", "") and not self._own_edit:
+            if change.key:
+                self._show_setting(change.key)
+            else:  # a command that did not say which settings it changed
+                self._show_settings()
 
     def _runs_changed(self, change: RunChange) -> None:
         if change.kind == "reloaded" and not self.client.running:
