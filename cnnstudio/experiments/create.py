@@ -31,6 +31,8 @@ def create_sweep(project_path: str | Path, space: str | Path | dict[str, Any], o
     elif project.dataset_folder() is not None:
         project.dataset["folder"] = str(project.dataset_folder().resolve())
     parsed: Space = load_space(space, project) if not isinstance(space, dict) else parse_space(space, project)
+    if epochs is not None and "training.epochs" in parsed.keys:
+        raise SweepError("training.epochs varies in the space, so --epochs would override it: drop one of them.")
     if sampler == "grid" and not parsed.queue:
         parsed.grid()  # raises, naming the first dimension a grid cannot enumerate
     config = SweepConfig(

@@ -75,6 +75,10 @@ def test_cli_exits_2_naming_the_key(tmp_path, capsys):
     space.write_text(json.dumps({"training.learning_rate": {"log_uniform": [1e-4, 1e-1]}}))
     assert main(["sweep", str(sample_project()), "--space", str(space), "-o", str(out)]) == 2
     assert "needs a budget" in capsys.readouterr().err
+    space.write_text(json.dumps({"training.epochs": {"choices": [1, 2]}}))
+    assert main(["sweep", str(sample_project()), "--space", str(space), "--sampler", "grid", "--epochs", "2",
+                 "-o", str(out)]) == 2
+    assert "training.epochs varies in the space" in capsys.readouterr().err
     assert main(["sweep", "show", str(out), "--trials", "3"]) == 2
     assert "--trials applies when starting a sweep" in capsys.readouterr().err
     assert main(["sweep", "show", str(out)]) == 2
