@@ -10,7 +10,9 @@ gone; header checks (scan.py) then read only those.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from cnnstudio.errors import DatasetError
 
 SUBSET_FOLDERS = {"train": "train", "val": "val", "validation": "val", "valid": "val", "test": "test"}
 SUBSETS = ("train", "val", "test")  # subset codes 0, 1, 2; -1 = no subset folders
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+RACY_NS = 2_000_000_000  # directory mtimes younger than this are not trusted
 
 
 @dataclass
@@ -39,6 +42,9 @@ class FolderIndex:
     class_folders: list[tuple[str | None, str]] = field(default_factory=list)  # (subset, class name)
     loose: list[str] = field(default_factory=list)  # images outside any class folder (relative)
     ignored: int = 0  # hidden and non-image files
+    # prefix ("cat/", "cat/sub/") -> [mtime_ns, first position, end position, ignored files, subfolder names]
+    directories: dict[str, list] = field(default_factory=dict)
+    reused_directories: int = 0  # directories taken from the previous index without listing them
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -98,46 +104,86 @@ def _class_folders(root: Path) -> tuple[str, list[tuple[str | None, str, str]], 
     return "split", folders, loose
 
 
-def _list_tree(folder: str, prefix: str, out_paths: list[str], out_sizes: list[int], out_mtimes: list[int],
-               state: TaskState) -> int:
-    """Append the candidate files below `folder` (sorted, depth first); return the ignored count."""
-    ignored = 0
-    try:
-        with os.scandir(folder) as iterator:
-            entries = sorted(iterator, key=lambda e: e.name)
-    except OSError:
-        return 0
-    subdirs = []
-    suffixes = formats.IMAGE_SUFFIXES
-    for entry in entries:
-        name = entry.name
-        if formats.is_hidden(name):
-            if not entry.is_dir(follow_symlinks=False):
-                ignored += 1
-            continue
-        if entry.is_dir():
-            subdirs.append(entry)
-            continue
-        dot = name.rfind(".")
-        if dot < 0 or name[dot:].lower() not in suffixes:
-            ignored += 1
-            continue
+class _Lister:
+    """Depth-first listing (sorted names) that reuses a previous index for unchanged directories.
+
+    A directory whose mtime is what the previous index recorded has the same entries (adding,
+    removing or renaming a file or folder changes it), so its files are taken from the
+    previous index without a stat each. A file rewritten in place under the same name keeps
+    its directory's mtime: pass no previous index (a full listing) to catch that.
+    """
+
+    def __init__(self, state: TaskState, previous: FolderIndex | None):
+        self.state, self.previous = state, previous
+        self.paths: list[str] = []
+        self.sizes: list[int] = []
+        self.mtimes: list[int] = []
+        self.directories: dict[str, list] = {}  # prefix -> [mtime_ns, start, end, ignored, subfolder names]
+        self.reused = 0
+
+    def walk(self, folder: str, prefix: str) -> None:
         try:
-            stat = entry.stat()
+            mtime = os.stat(folder).st_mtime_ns  # before listing: a change while listing shows next time
         except OSError:
-            continue
-        out_paths.append(prefix + name)
-        out_sizes.append(stat.st_size)
-        out_mtimes.append(stat.st_mtime_ns)
-    state.update(advance=len(entries))
-    for entry in subdirs:
-        state.check()
-        ignored += _list_tree(entry.path, f"{prefix}{entry.name}/", out_paths, out_sizes, out_mtimes, state)
-    return ignored
+            return
+        old = self.previous.directories.get(prefix) if self.previous is not None else None
+        if old is not None and old[0] == mtime:
+            _mtime, start, end, ignored, subfolders = old
+            begin = len(self.paths)
+            self.paths.extend(self.previous.paths[start:end])
+            self.sizes.extend(self.previous.sizes[start:end].tolist())
+            self.mtimes.extend(self.previous.mtimes[start:end].tolist())
+            self.reused += 1
+            self.state.update(advance=end - start)
+        else:
+            begin = len(self.paths)
+            ignored, subfolders = self._list(folder, prefix)
+        # A directory changed within the last seconds may change again within the same mtime tick:
+        # recorded as unknown, so the next rescan lists it (git's "racy" rule).
+        recorded = mtime if time.time_ns() - mtime > RACY_NS else -1
+        self.directories[prefix] = [recorded, begin, len(self.paths), ignored, subfolders]
+        for name in subfolders:
+            self.state.check()
+            self.walk(os.path.join(folder, name), f"{prefix}{name}/")
+
+    def _list(self, folder: str, prefix: str) -> tuple[int, list[str]]:
+        ignored, subfolders = 0, []
+        try:
+            with os.scandir(folder) as iterator:
+                entries = sorted(iterator, key=lambda e: e.name)
+        except OSError:
+            return 0, []
+        suffixes = formats.IMAGE_SUFFIXES
+        paths, sizes, mtimes = self.paths, self.sizes, self.mtimes
+        for entry in entries:
+            name = entry.name
+            if formats.is_hidden(name):
+                if not entry.is_dir(follow_symlinks=False):
+                    ignored += 1
+                continue
+            if entry.is_dir():
+                subfolders.append(name)
+                continue
+            dot = name.rfind(".")
+            if dot < 0 or name[dot:].lower() not in suffixes:
+                ignored += 1
+                continue
+            try:
+                stat = entry.stat()
+            except OSError:
+                continue
+            paths.append(prefix + name)
+            sizes.append(stat.st_size)
+            mtimes.append(stat.st_mtime_ns)
+        self.state.update(advance=len(entries))
+        return ignored, subfolders
 
 
-def build_index(folder: str | os.PathLike, progress=None) -> FolderIndex:
-    """List `folder` (names and metadata only). Raises DatasetError for a missing folder or a bad layout."""
+def build_index(folder: str | os.PathLike, progress=None, previous: FolderIndex | None = None) -> FolderIndex:
+    """List `folder` (names and metadata only); directories unchanged since `previous` are not re-listed.
+
+    Raises DatasetError for a missing folder or a bad layout.
+    """
     state = as_state(progress)
     root = Path(folder).expanduser()
     if not root.exists():
@@ -148,25 +194,24 @@ def build_index(folder: str | os.PathLike, progress=None) -> FolderIndex:
     layout, folders, loose = _class_folders(root)
     class_names = sorted({name for _subset, name, _path in folders})
     class_index = {name: i for i, name in enumerate(class_names)}
-    paths: list[str] = []
-    sizes: list[int] = []
-    mtimes: list[int] = []
+    lister = _Lister(state, previous)
     labels, subsets = [], []
-    ignored = 0
     base = len(str(root)) + 1
     for subset, name, path in folders:
         state.check()
-        start = len(paths)
-        ignored += _list_tree(path, path[base:].replace(os.sep, "/") + "/", paths, sizes, mtimes, state)
-        count = len(paths) - start
+        start = len(lister.paths)
+        lister.walk(path, path[base:].replace(os.sep, "/") + "/")
+        count = len(lister.paths) - start
         labels.append(np.full(count, class_index[name], np.int32))
         subsets.append(np.full(count, -1 if subset is None else SUBSETS.index(subset), np.int8))
-    state.update(len(paths), len(paths), "listed", force=True)
-    return FolderIndex(root, layout, class_names, paths,
+    count = len(lister.paths)
+    state.update(count, count, "listed", force=True)
+    return FolderIndex(root, layout, class_names, lister.paths,
                        np.concatenate(labels) if labels else np.zeros(0, np.int32),
                        np.concatenate(subsets) if subsets else np.zeros(0, np.int8),
-                       np.asarray(sizes, np.int64), np.asarray(mtimes, np.int64),
-                       [(subset, name) for subset, name, _path in folders], loose, ignored)
+                       np.asarray(lister.sizes, np.int64), np.asarray(lister.mtimes, np.int64),
+                       [(subset, name) for subset, name, _path in folders], loose,
+                       sum(entry[3] for entry in lister.directories.values()), lister.directories, lister.reused)
 
 
 # ---- the persistent index ------------------------------------------------------------------
@@ -190,7 +235,7 @@ def save_index(index: FolderIndex) -> None:
                      paths=np.frombuffer("\n".join(index.paths).encode("utf-8"), np.uint8),
                      labels=index.labels, subsets=index.subsets, sizes=index.sizes, mtimes=index.mtimes,
                      folders=np.str_(folders), loose=np.str_("\n".join(index.loose)),
-                     ignored=np.int64(index.ignored))
+                     ignored=np.int64(index.ignored), directories=np.str_(json.dumps(index.directories)))
         os.replace(temporary, target)
     except OSError:
         pass  # a cache that cannot be written only costs time on the next scan
@@ -208,7 +253,8 @@ def load_index(folder: str | os.PathLike) -> FolderIndex | None:
             return FolderIndex(root, str(data["layout"]), [n for n in str(data["classes"]).split("\n") if n],
                                text.split("\n") if text else [], data["labels"], data["subsets"], data["sizes"],
                                data["mtimes"], [(subset or None, name) for subset, name in folders],
-                               [n for n in str(data["loose"]).split("\n") if n], int(data["ignored"]))
+                               [n for n in str(data["loose"]).split("\n") if n], int(data["ignored"]),
+                               json.loads(str(data["directories"])))
     except (OSError, ValueError, KeyError):
         return None
 
@@ -222,14 +268,16 @@ class IndexRefresh:
 
 
 def refresh_index(folder: str | os.PathLike, progress=None, use_cache: bool = True) -> IndexRefresh:
-    """List `folder` again and compare with its cached index; store the new one when it changed."""
+    """List `folder` again (directories unchanged since the cached index are not re-listed) and
+    compare with the cached index; store the new one when it changed."""
     previous = load_index(folder) if use_cache else None
-    index = build_index(folder, progress)
+    index = build_index(folder, progress, previous)
     changed = index.changed_since(previous)
     removed = 0
     if previous is not None:
         current = set(index.paths)
         removed = sum(1 for path in previous.paths if path not in current)
-    if use_cache and (previous is None or len(changed) or removed or previous.class_names != index.class_names):
+    if use_cache and (previous is None or len(changed) or removed or index.reused_directories != len(
+            index.directories) or previous.class_names != index.class_names):
         save_index(index)
     return IndexRefresh(index, changed, removed, previous is not None)

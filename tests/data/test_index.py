@@ -109,3 +109,24 @@ def test_header_checks_resume_after_a_cancel(tmp_path, monkeypatch):
     monkeypatch.setattr(scan, "_inspect_entry", lambda path, *a: (inspected.append(path), real(path, *a))[1])
     result = scan.scan_folder(root)
     assert len(inspected) == 40 - done and len(result.images) == 40
+
+
+def test_unchanged_directories_are_not_listed_again(folder):
+    old = 1_600_000_000_000_000_000  # directory mtimes well in the past: trusted
+    for directory in (folder / "cat", folder / "cat" / "deep", folder / "dog"):
+        os.utime(directory, ns=(old, old))
+    first = refresh_index(folder)
+    assert first.index.reused_directories == 0
+    again = refresh_index(folder)
+    assert again.index.reused_directories == 3 and len(again.changed) == 0
+    assert again.index.paths == first.index.paths and again.index.ignored == first.index.ignored
+    (folder / "dog" / "new.png").write_bytes(b"5")  # the dog folder's mtime moves: listed again
+    added = refresh_index(folder)
+    assert added.index.reused_directories == 2 and [added.index.paths[i] for i in added.changed] == ["dog/new.png"]
+    # A just-changed directory is not trusted: the next rescan lists it again.
+    assert refresh_index(folder).index.reused_directories == 2
+    # An in-place rewrite keeps the directory's mtime: only a full listing (no previous index) sees it.
+    (folder / "cat" / "b.png").write_bytes(b"rewritten")
+    os.utime(folder / "cat", ns=(old, old))
+    assert len(refresh_index(folder).changed) == 0
+    assert build_index(folder).sizes[build_index(folder).paths.index("cat/b.png")] == 9
