@@ -35,6 +35,18 @@ def _axis_values(rows: list[TrialRow], key: str) -> tuple[np.ndarray, list[str] 
     return np.array([index[str(v)] / scale for v in raw], dtype=float), labels
 
 
+def _axis_ticks(rows: list[TrialRow], key: str) -> list[tuple[float, str]]:
+    """Where an axis's values sit (0..1, as _axis_values puts them) and how they read."""
+    raw = [row.settings.get(key) for row in rows]
+    numbers = [v for v in raw if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) == len(raw) and numbers:
+        low, high = min(numbers), max(numbers)
+        return [(0.0, f"{low:.3g}"), (1.0, f"{high:.3g}")] if high > low else [(0.5, f"{low:.3g}")]
+    labels = sorted({str(v) for v in raw})
+    scale = max(len(labels) - 1, 1)
+    return [(i / scale, label) for i, label in enumerate(labels)]
+
+
 def _short_key(key: str) -> str:
     """'training.learning_rate' -> 'learning_rate'; 'node:c1.filters' -> 'c1.filters'."""
     if key.startswith("node:"):
@@ -51,12 +63,15 @@ class ParallelCoordinates(pg.PlotWidget):
         self.objective = objective
         style_plot(self, "Parallel coordinates", "scaled", "")
         self.getPlotItem().hideAxis("left")
+        self.setYRange(-0.08, 1.08, padding=0)
+        self.getPlotItem().enableAutoRange(y=False)
         self.lines: list[Any] = []
+        self.labels: list[Any] = []  # each axis's values, beside it
 
     def show_rows(self, rows: list[TrialRow], maximize: bool = True) -> None:
-        for line in self.lines:
-            self.removeItem(line)
-        self.lines = []
+        for item in [*self.lines, *self.labels]:
+            self.removeItem(item)
+        self.lines, self.labels = [], []
         done = [r for r in rows if r.value is not None]
         keys = sorted({key for row in done for key in row.settings})
         axis = self.getPlotItem().getAxis("bottom")
@@ -71,6 +86,15 @@ class ParallelCoordinates(pg.PlotWidget):
         if not maximize:
             quality = 1 - quality
         columns.append(quality)
+        best, worst = (high, low) if maximize else (low, high)
+        ticks = [_axis_ticks(done, key) for key in keys] + [[(0.0, f"{worst:.3g}"), (1.0, f"{best:.3g}")]]
+        muted = self.getPlotItem().getAxis("bottom").textPen().color()
+        for i, axis_ticks in enumerate(ticks):
+            for y, text in axis_ticks:
+                label = pg.TextItem(text, color=muted, anchor=(0, 0.5))
+                label.setPos(i + 0.04, y)
+                self.addItem(label)
+                self.labels.append(label)
         x = np.arange(len(columns), dtype=float)
         for i in np.argsort(quality):  # best drawn last, on top
             colour = pg.mkColor("#3d7eff")
