@@ -120,6 +120,12 @@ class ResultCard(QFrame):
         row.addLayout(column, 1)
 
 
+def has_model(run_dir: Path) -> bool:
+    """True when the run left weights to export: a checkpoint file or its final model."""
+    checkpoints = run_dir / "checkpoints"
+    return (run_dir / "model.keras").exists() or (checkpoints.is_dir() and any(checkpoints.iterdir()))
+
+
 class ExportPanel(QWidget):
     message = Signal(str)
 
@@ -144,6 +150,7 @@ class ExportPanel(QWidget):
         model_frame, model_box = box("Trained model")
         self.run_box = QComboBox()
         self.run_box.setToolTip("A run of this project (its checkpoints are the source).")
+        self.run_box.currentIndexChanged.connect(lambda _i: self._run_chosen())
         model_box.addWidget(self.run_box)
         source_row = QHBoxLayout()
         self.best = QRadioButton("best checkpoint")
@@ -247,7 +254,7 @@ class ExportPanel(QWidget):
         for run in self.runs:
             best = "" if run.best_metric is None else f" · best {run.best_metric:.3f}"
             self.run_box.addItem(f"{run.name} · {run.status}{best}", str(run.path))
-        usable = [i for i, run in enumerate(self.runs) if (run.path / "checkpoints").is_dir()]
+        usable = [i for i, run in enumerate(self.runs) if has_model(run.path)]
         if not newest and current and self.run_box.findData(current) >= 0:
             self.run_box.setCurrentIndex(self.run_box.findData(current))
         elif usable:  # the newest run that has checkpoints to export
@@ -257,11 +264,22 @@ class ExportPanel(QWidget):
         if folder != self._output_folder and (not self.output.text() or self._output_folder is not None):
             self.output.setText(default_output)  # another project: its own export folder
             self._output_folder = folder
-        has = bool(self.runs)
-        for widget in (self.export_button, self.drop, self.samples_button):
-            widget.setEnabled(has)
-        if not has:
+        self._run_chosen()
+
+    def _run_chosen(self) -> None:
+        """Export and predictions need weights: a checkpoint or the final model of the chosen run."""
+        run = self.run_dir()
+        usable = run is not None and has_model(run)
+        for widget in (self.drop, self.samples_button, self.finetune_button):
+            widget.setEnabled(usable)
+        self.export_button.setEnabled(usable and self.process is None)
+        if not self.runs:
             self.status.setText("Train the project first: exports and predictions use a run's checkpoints.")
+        elif not usable:
+            self.status.setText(f"Run {run.name if run else ''} has no checkpoint yet (it stopped before its "
+                                "first epoch ended): choose another run, or resume it in Training.")
+        elif self.status.text().startswith(("Train the project first", "Run ")):
+            self.status.setText("")
 
     def run_dir(self) -> Path | None:
         data = self.run_box.currentData()
@@ -279,7 +297,7 @@ class ExportPanel(QWidget):
     def export(self) -> bool:
         run = self.run_dir()
         chosen = [name for name, check in self.format_boxes.items() if check.isChecked()]
-        if run is None or not chosen or self.process is not None:
+        if run is None or not has_model(run) or not chosen or self.process is not None:
             return False
         out = Path(self.output.text() or run.parent.parent / "export")
         out.mkdir(parents=True, exist_ok=True)
@@ -295,7 +313,7 @@ class ExportPanel(QWidget):
     def _next_export(self) -> None:
         if not self.queue:
             self.process = None
-            self.export_button.setEnabled(True)
+            self._run_chosen()
             passed = sum(1 for r in self.reports if r.get("passed"))
             self.status.setText(f"Done: {passed} of {len(self.reports)} export(s) verified.")
             return
