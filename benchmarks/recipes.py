@@ -114,7 +114,9 @@ def run_one(folder: Path, source: str, recipe: str | None, epochs: int, seed: in
               data_source=f"benchmarks.recipes:{source}").save(folder / f"{name}.job.json")
     code, events = run_worker(job, timeout=3600)
     if code != 0:
-        raise SystemExit(f"{name} failed: {[e for e in events if e['event'] == 'error']}")
+        errors = [e["message"] for e in events if e["event"] == "error"]
+        print(f"{name} failed (left out of the means): {errors}", flush=True)
+        return None
     epochs_seen = [e for e in events if e["event"] == "epoch"]
     last = epochs_seen[-1]
     times = [b["time"] - a["time"] for a, b in zip(epochs_seen, epochs_seen[1:], strict=False)]
@@ -154,18 +156,23 @@ def main(argv: list[str] | None = None) -> None:
             for source, recipe in configs:
                 runs = [run_one(folder, source, recipe, args.epochs, seed, args.baseline)
                         for seed in range(1, args.seeds + 1)]
+                runs = [r for r in runs if r is not None]
                 key = f"{source} {recipe or 'baseline'}"
+                if not runs:
+                    continue
                 table[key] = {"mean": summarise(runs), "runs": runs}
                 mean = table[key]["mean"]
                 print(f"{key:<32} accuracy {100 * mean['accuracy']:6.2f}  macro-F1 {100 * mean['macro_f1']:6.2f}  "
-                      f"s/epoch {mean['epoch_seconds']:.3f}", flush=True)
-            if f"{dataset} small-data" in table and f"{dataset} baseline" in table:
+                      f"s/epoch {mean['epoch_seconds']:.3f}  ({len(runs)} seeds)", flush=True)
+                if args.json:  # as it goes: a long benchmark interrupted keeps what it measured
+                    args.json.write_text(json.dumps(table, indent=2))
+            if f"{dataset} small-data" in table and f"{dataset} baseline" in table:  # both measured
                 base, small = table[f"{dataset} baseline"]["mean"], table[f"{dataset} small-data"]["mean"]
                 ratio = small["epoch_seconds"] / base["epoch_seconds"]
                 ratios.append(ratio)
                 print(f"{dataset}: small-data {100 * (small['accuracy'] - base['accuracy']):+.2f} points accuracy "
                       f"(goal >= +2) at {ratio:.2f}x time per epoch (goal <= 1.3)", flush=True)
-            if f"{dataset}_imbalanced imbalanced" in table:
+            if f"{dataset}_imbalanced imbalanced" in table and f"{dataset}_imbalanced baseline" in table:
                 ibase, imb = table[f"{dataset}_imbalanced baseline"]["mean"], table[f"{dataset}_imbalanced imbalanced"]["mean"]
                 print(f"{dataset}: imbalanced {100 * (imb['macro_f1'] - ibase['macro_f1']):+.2f} points macro-F1 on "
                       "a 10:1 split (goal >= +5)", flush=True)
