@@ -375,7 +375,7 @@ class _SchedulerLock:
         except OSError:
             self.handle.close()
             raise SweepError(f"{self.path.parent}: another scheduler is working on this sweep. Stop it first "
-                             "(`cnnstudio sweep stop {self.path.parent}`), or wait for it to finish.") from None
+                             f"(`cnnstudio sweep stop {self.path.parent}`), or wait for it to finish.") from None
         return self
 
     def __exit__(self, *exc_info) -> None:
