@@ -297,17 +297,11 @@ class Trainer:
         dataset = self.data.val_dataset(self.batch_size)
         if dataset is None:
             return None, None, None
-        classes = len(self.data.class_names)
-        totals, matrix = np.zeros(3), np.zeros((classes, classes))
-        outputs: list[tuple[Any, Any, Any]] = []
         with SwappedWeights(self.model, self.evaluation_weights()):  # EMA on: the average is evaluated
-            for images, labels in self.strategy.experimental_distribute_dataset(dataset):
-                values, confusion, truth, predicted, confidence = self.steps.evaluate(images, labels)
-                totals += values.numpy()
-                matrix += confusion.numpy()
-                outputs.append((truth, predicted, confidence))
-        if outputs and self.placement.workers == 1:  # several workers see shards: the file order is theirs
-            self.val_outputs = tuple(np.concatenate([np.asarray(o[i]) for o in outputs]) for i in range(3))
+            totals, matrix, *outputs = self.steps.evaluate(self.strategy.experimental_distribute_dataset(dataset))
+        totals, matrix = totals.numpy(), matrix.numpy()
+        if self.placement.workers == 1:  # several workers see shards: the file order is theirs
+            self.val_outputs = tuple(np.asarray(column) for column in outputs)
         return totals[0] / max(totals[2], 1), totals[1] / max(totals[2], 1), matrix
 
     def _end_epoch(self, epoch: int, sums: np.ndarray, seconds: float) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 @dataclass
 class StepFunctions:
     train: Any  # (iterator, n) -> float64[3] sums of this call: loss·count, correct, count
-    # (images, labels) -> (float64[3] sums, confusion matrix, labels, predicted class, confidence):
-    # one compiled pass gives the metrics and the per-image predictions together
+    # (distributed validation dataset) -> (float64[3] sums, confusion matrix, labels, predicted class,
+    # confidence): one compiled pass gives the metrics and the per-image predictions together
     evaluate: Any
     sums: Any  # tf.Variable float64[3]: running sums of the current epoch
 
@@ -123,8 +123,27 @@ def make_steps(model, optimizer, strategy, num_classes: int, from_logits: bool, 
                 strategy.gather(truth, axis=0), strategy.gather(predicted, axis=0),
                 strategy.gather(confidence, axis=0))
 
+    def evaluate_all(dataset):
+        """The whole validation pass in one graph: one trace per run, one call per epoch."""
+        totals = tf.zeros(3, tf.float64)
+        matrix = tf.zeros((num_classes, num_classes), tf.float64)
+        def column(dtype):
+            return tf.TensorArray(dtype, size=0, dynamic_size=True, infer_shape=False, element_shape=[None])
+
+        # Separate loop variables (AutoGraph does not carry a Python list of TensorArrays).
+        truths, guesses, scores = column(tf.int32), column(tf.int32), column(tf.float32)
+        batch = tf.constant(0)
+        for images, labels in dataset:
+            values, confusion, truth, predicted, confidence = evaluate(images, labels)
+            totals += values
+            matrix += confusion
+            truths, guesses = truths.write(batch, truth), guesses.write(batch, predicted)
+            scores = scores.write(batch, confidence)
+            batch += 1
+        return totals, matrix, truths.concat(), guesses.concat(), scores.concat()
+
     return StepFunctions(
         train=tf.function(train, reduce_retracing=True),
-        evaluate=tf.function(evaluate, reduce_retracing=True),
+        evaluate=tf.function(evaluate_all, reduce_retracing=True),
         sums=sums,
     )
