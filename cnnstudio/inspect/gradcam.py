@@ -21,7 +21,7 @@ def spatial_layer_names(probe: Any) -> list[str]:
     names = []
     for layer in probe.layers:
         try:
-            shape = layer.output.shape
+            shape = probe.output_of(layer).shape
         except (AttributeError, ValueError):
             continue
         if len(shape) == 4:

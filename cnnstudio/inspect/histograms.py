@@ -51,7 +51,7 @@ class HistogramRecorder:
         images, labels = _sample(data)
         self.images = tf.constant(images)
         self.labels = tf.constant(labels.astype(np.int32))
-        outputs = [layer.output for layer in self.layers]
+        outputs = [self.probe.output_of(layer) for layer in self.layers]
         probe_model = keras.Model(self.probe.network.inputs[0], [*outputs, self.probe.network.outputs[0]])
         kernels = [_kernel(layer) for layer in self.layers]
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)

@@ -59,9 +59,16 @@ class Probe:
         names = ", ".join(self.layer_names())
         raise ExportError(f"{self.path}: no layer named {name!r}; the model's layers are: {names}.")
 
+    def output_of(self, layer: Any) -> Any:
+        """The layer's symbolic output in the architecture's own graph."""
+        return _node(layer, self.network).output_tensors[0]
+
+    def input_of(self, layer: Any) -> Any:
+        return _node(layer, self.network).input_tensors[0]
+
     def output_shape(self, name: str) -> tuple[int, ...]:
         """The layer's output shape without the batch axis."""
-        return tuple(int(d) if d is not None else -1 for d in self.layer(name).output.shape[1:])
+        return tuple(int(d) if d is not None else -1 for d in self.output_of(self.layer(name)).shape[1:])
 
     def _need_layers(self, what: str) -> None:
         if self.network is None:
@@ -84,7 +91,7 @@ class Probe:
 
         self._need_layers("inspect")
         if names not in self._probes:
-            outputs = [self.layer(name).output for name in names]
+            outputs = [self.output_of(self.layer(name)) for name in names]
             self._probes[names] = keras.Model(self.network.inputs[0], [*outputs, self.network.outputs[0]])
         return self._probes[names]
 
@@ -106,7 +113,7 @@ class Probe:
         if dense is None:
             model = self.probe_model(())
             return (lambda x: _single(model(x, training=False))), not _ends_with_softmax(self.network)
-        inner = keras.Model(self.network.inputs[0], dense.input)
+        inner = keras.Model(self.network.inputs[0], self.input_of(dense))
 
         def logits(x):
             value = keras.ops.matmul(inner(x, training=False), dense.kernel)
@@ -126,8 +133,8 @@ class Probe:
         key = ("__logits__", name)
         if key not in self._probes:
             dense = _softmax_dense(self.network)
-            last = dense.input if dense is not None else self.network.outputs[0]
-            self._probes[key] = (keras.Model(self.network.inputs[0], [self.layer(name).output, last]), dense)
+            last = self.input_of(dense) if dense is not None else self.network.outputs[0]
+            self._probes[key] = (keras.Model(self.network.inputs[0], [self.output_of(self.layer(name)), last]), dense)
         model, dense = self._probes[key]
 
         def run(x):
@@ -172,6 +179,20 @@ class Probe:
         return load_images(files, self.shape, self.resize)
 
 
+def _node(layer: Any, network: Any) -> Any:
+    """The call of `layer` inside `network`'s graph.
+
+    A layer shared with another graph (a model re-opened with float input by `_float_input`)
+    has one inbound node per graph; `layer.output` would name the first graph's tensor.
+    """
+    nodes = list(getattr(layer, "_inbound_nodes", []))
+    mine = getattr(network, "_nodes", None) or set()  # keys "<id(layer)>_ib-<node index>"
+    for index, node in enumerate(nodes):
+        if f"{id(layer)}_ib-{index}" in mine:
+            return node
+    return nodes[-1]
+
+
 def _single(value: Any) -> Any:
     return value[-1] if isinstance(value, list | tuple) else value
 
@@ -214,7 +235,7 @@ def classifier_input(probe: Probe) -> str:
     layer = _deciding_layer(probe.network)
     if layer is None:
         raise ExportError(f"{probe.path}: the model has no classifier layer to take features before.")
-    history = getattr(layer.input, "_keras_history", None)
+    history = getattr(probe.input_of(layer), "_keras_history", None)
     producer = history[0] if history is not None else None
     if producer is None or isinstance(producer, keras.layers.InputLayer):
         raise ExportError(f"{probe.path}: the classifier {layer.name!r} reads the input directly; "
