@@ -40,8 +40,11 @@ def forward(signum, _frame):
 for name in ("SIGINT", "SIGTERM"):
     signal.signal(getattr(signal, name), forward)
 code = child.wait()
-if code < 0:
-    signal.signal(-code, signal.SIG_DFL)
+if code < 0:  # end the way the worker ended, so the window sees a crash as a crash
+    try:
+        signal.signal(-code, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass  # SIGKILL's handler cannot be set (it is the default anyway)
     os.kill(os.getpid(), -code)
 sys.exit(code)
 """

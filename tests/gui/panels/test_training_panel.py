@@ -227,3 +227,13 @@ def test_a_run_left_training_in_the_background_can_be_followed_and_stopped(studi
     (run_dir / "run.json").write_text(json.dumps({"status": "stopped", "epochs": 4, "epochs_completed": 2}))
     qtbot.waitUntil(lambda: "stopped" in panel.state_label.text(), timeout=10_000)
     assert panel.resume_button.isEnabled() and studio.sections["Runs"].table.item(0, 1).text() == "stopped"
+
+
+def test_a_worker_killed_by_the_system_is_reported_as_killed(studio, qtbot, project_folder):
+    panel = studio.sections["Training"]
+    script = project_folder / "oom_killed_worker.py"
+    script.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")  # as the OOM killer does
+    panel.launch([sys.executable, str(script)], None)
+    wait_exit(panel, qtbot, 30)
+    assert "killed" in panel.banner_text.text().lower()
+    assert "Traceback" not in panel.worker_log.toPlainText()
