@@ -62,7 +62,6 @@ class MainWindow(QMainWindow):
         QVBoxLayout(self.architecture_host).setContentsMargins(0, 0, 0, 0)
 
         self.rail = QListWidget(objectName="SectionRail")
-        self.rail.setFixedWidth(132)
         self.stack = QStackedWidget()
         self.recovery_bar = RecoveryBar()
         self.recovery_bar.restore.connect(self.restore_recovery)
@@ -72,6 +71,7 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(f"{ICONS.get(name, '•')}  {name}")
             item.setToolTip(name)
             self.rail.addItem(item)
+        self._fit_rail()
         self.rail.currentRowChanged.connect(self._rail_changed)
         body = QWidget()
         column = QVBoxLayout(body)
@@ -100,6 +100,13 @@ class MainWindow(QMainWindow):
     @property
     def project(self) -> Project:
         return self.model.project
+
+    def _fit_rail(self) -> None:
+        """As wide as its widest label in the styled font (bold, padded): no clipped name and no
+        horizontal scroll bar, however many sections there are."""
+        self.rail.ensurePolished()
+        widest = self.rail.sizeHintForColumn(0)
+        self.rail.setFixedWidth(max(120, widest + 2 * self.rail.frameWidth() + 4))
 
     def _rail_changed(self, row: int) -> None:
         if row >= 0:

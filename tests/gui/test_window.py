@@ -71,6 +71,24 @@ def test_sections_rail_switches_pages(window, qtbot):
     assert window.stack.currentWidget() is window.sections["Architecture"]
 
 
+@pytest.mark.parametrize("size", [(1280, 720), (1440, 900)])
+def test_section_rail_fits_without_scrolling(window, qtbot, size):
+    """Every section's name fits the rail: no horizontal scroll bar, no label wider than the rail."""
+    from PySide6.QtGui import QFontMetrics
+
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() == size[0], timeout=2000)
+    rail = window.rail
+    assert rail.count() >= 7
+    assert not rail.horizontalScrollBar().isVisible() and not rail.verticalScrollBar().isVisible()
+    assert rail.sizeHintForColumn(0) <= rail.viewport().width()  # the widest item, styled, fits
+    metrics = QFontMetrics(rail.font())
+    for row in range(rail.count()):
+        item = rail.item(row)
+        rect = rail.visualItemRect(item)
+        assert rect.right() <= rail.viewport().width() and metrics.horizontalAdvance(item.text()) < rect.width()
+
+
 def test_status_bar_totals(window):
     analysis = window.editor.scene.analysis
     assert analysis.total_params == 156 + 14 * 14 * 6 * 10 + 10  # conv 5·5·6+6, dense 1176→10
