@@ -79,7 +79,12 @@ def test_saliency_embedding_and_histograms(panel, qtbot, tmp_path):
     true, predicted = int(embedding.true[0]), int(embedding.predicted[0])
     panel.embedding.matrix.cell_clicked.emit(true, predicted)
     assert np.array_equal(np.flatnonzero(panel.embedding.highlighted), embedding.in_cell(true, predicted))
-    panel.embedding.point_chosen.emit(embedding.images[1])  # a point clicked: that image, explained
+    low, high = embedding.points.min(axis=0) - 1, embedding.points.max(axis=0) + 1
+    everything = np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]], [low[0], high[1]]])
+    assert len(panel.embedding.select_in_polygon(everything)) == len(embedding.images)
+    assert panel.embedding.status.text().startswith(f"{len(embedding.images)} images selected")
+    panel.embedding.point_chosen.emit(embedding.images[1])
+  # a point clicked: that image, explained
     assert panel.image == embedding.images[1] and panel.tabs.currentWidget() is panel.saliency
     qtbot.waitUntil(lambda: "for class" in panel.saliency.status.text(), timeout=WAIT)
     panel.grab().save(str(tmp_path / "saliency.png"))
@@ -125,3 +130,12 @@ def test_a_card_click_in_the_editor_picks_the_layer(qtbot, inspect_run, tmp_path
     window.grab().save(str(tmp_path / "window.png"))
     window.close()
     assert panel.helper.process is None  # the window's close ended the helper process
+
+
+def test_lasso_polygon_arithmetic():
+    from cnnstudio.gui.panels.inspect_embedding import inside_polygon
+
+    points = np.array([[0.5, 0.5], [1.5, 0.5], [0.2, 0.9], [0.9, 0.2], [-1.0, 0.0]])
+    triangle = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # x + y < 1
+    assert inside_polygon(np.array([[0.2, 0.2], [0.6, 0.6], [0.1, 0.8]]), triangle).tolist() == [True, False, True]
+    assert not inside_polygon(points, triangle[:2]).any()  # two points make no area

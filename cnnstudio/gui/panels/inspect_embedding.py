@@ -2,7 +2,8 @@
 
 One colour per true class, mistakes drawn as crosses. Hover a point: its thumbnail and
 classes. Click a point: `point_chosen(path)` (the panel shows it, its top-5 and saliency).
-Click a confusion cell: its points are highlighted; choosing points highlights their cells.
+Click a confusion cell: its points are highlighted; a lasso (Shift+drag) selects points and
+says which cells they fall in.
 """
 
 from __future__ import annotations
@@ -34,6 +35,48 @@ from cnnstudio.inspect.render import PALETTE  # noqa: E402
 from cnnstudio.inspect.results import Embedding  # noqa: E402
 
 
+class LassoViewBox(pg.ViewBox):
+    """Shift+drag draws a lasso; the polygon (data coordinates) goes to `on_lasso` when released."""
+
+    def __init__(self, on_lasso: Callable[[np.ndarray], None]):
+        super().__init__()
+        self.on_lasso = on_lasso
+        self.path: list[tuple[float, float]] = []
+        self.trace = pg.PlotCurveItem(pen=pg.mkPen("w", width=1, style=Qt.PenStyle.DashLine))
+        self.addItem(self.trace, ignoreBounds=True)
+
+    def mouseDragEvent(self, event, axis=None) -> None:  # noqa: N802
+        if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            super().mouseDragEvent(event, axis)
+            return
+        event.accept()
+        point = self.mapSceneToView(event.scenePos())
+        if event.isStart():
+            self.path = []
+        self.path.append((point.x(), point.y()))
+        closed = np.array(self.path + self.path[:1])
+        self.trace.setData(closed[:, 0], closed[:, 1])
+        if event.isFinish():
+            polygon = np.array(self.path)
+            self.path = []
+            self.trace.setData([], [])
+            self.on_lasso(polygon)
+
+
+def inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd rule: which of `points` [N,2] lie inside `polygon` [M,2]."""
+    inside = np.zeros(len(points), dtype=bool)
+    if len(polygon) < 3:
+        return inside
+    x, y = points[:, 0], points[:, 1]
+    for (x1, y1), (x2, y2) in zip(polygon, np.roll(polygon, -1, axis=0), strict=True):
+        crosses = (y1 > y) != (y2 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (x < at)
+    return inside
+
+
 def available_methods() -> list[str]:
     from cnnstudio.inspect.projection import available_methods as methods
 
@@ -59,7 +102,8 @@ class EmbeddingView(QWidget):
         self.compute = QPushButton("Compute map")
         self.compute.clicked.connect(self.refresh)
         self.status = muted("Pick a trained run, then compute its map.")
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(viewBox=LassoViewBox(self.select_in_polygon))
+        self.plot.setToolTip("Shift+drag to lasso points; click a point to explain its image")
         style_plot(self.plot, "", "", "")
         self.scatter = pg.ScatterPlotItem(size=9, hoverable=True, tip=None)
         self.scatter.sigClicked.connect(self._clicked)
@@ -156,6 +200,23 @@ class EmbeddingView(QWidget):
         names = self.embedding.class_names
         self.status.setText(f"{int(self.highlighted.sum())} images of class {names[true]} predicted as "
                             f"{names[predicted]} highlighted.")
+
+    def select_in_polygon(self, polygon: np.ndarray) -> np.ndarray:
+        """Highlight the points inside a lasso; the status says which confusion cells they fall in."""
+        if self.embedding is None:
+            return np.zeros(0, dtype=int)
+        embedding = self.embedding
+        self.highlighted = inside_polygon(np.asarray(embedding.points, dtype=np.float64), np.asarray(polygon))
+        self._draw()
+        chosen = np.flatnonzero(self.highlighted)
+        cells: dict[tuple[int, int], int] = {}
+        for i in chosen:
+            key = (int(embedding.true[i]), int(embedding.predicted[i]))
+            cells[key] = cells.get(key, 0) + 1
+        names = embedding.class_names
+        parts = [f"{count} {names[t]}→{names[p]}" for (t, p), count in sorted(cells.items(), key=lambda c: -c[1])]
+        self.status.setText(f"{len(chosen)} images selected: {', '.join(parts) or 'none'} (true→predicted).")
+        return chosen
 
     def _clicked(self, _item, points, *_: Any) -> None:
         if self.embedding is None or not len(points):
