@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.errors import StudioError
 from cnnstudio.graph.analysis import analyze, human_bytes, human_count
 from cnnstudio.graph.model import Graph
-from cnnstudio.gui.widgets.param_form import ParamForm
+from cnnstudio.gui.widgets.param_form import ParamForm, refusal
 
 
 def _zoo():
@@ -76,6 +76,9 @@ class ZooDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        self.refused = QLabel(objectName="FieldError", wordWrap=True)  # why Create did nothing
+        self.refused.hide()
+        layout.addWidget(self.refused)
         layout.addWidget(self.buttons)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -110,10 +113,22 @@ class ZooDialog(QDialog):
         if self.form is not None:
             self.form.setParent(None)
             self.form.deleteLater()
-        self.form = ParamForm(family.knobs, self.knobs)
+        self.refused.hide()
+        self.form = ParamForm(family.knobs, self.knobs, where=family.title)
         self.form.changed.connect(self._knob_changed)
         self.form_host.addWidget(self.form)
         self.rebuild()
+
+    def accept(self) -> None:
+        """Create only from the values shown: a knob in red (its last good value is the one the
+        totals use) refuses, naming the field."""
+        refused = refusal(self, "Create")
+        if refused:
+            self.refused.setText(refused)
+            self.refused.show()
+            return
+        self.refused.hide()
+        super().accept()
 
     def _knob_changed(self, key: str, value: Any) -> None:
         self.knobs[key] = value

@@ -226,3 +226,61 @@ def test_first_launch_says_what_to_do_next(app, qtbot):
     assert window.sections.get("Training") is not None and window.rail.currentItem().text().endswith("Training")
     assert not bar.isVisible()
     window.close()
+
+
+def _retype(qtbot, line, text: str) -> None:
+    from PySide6.QtCore import Qt
+
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, text)
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+
+
+def test_zoo_dialog_refuses_create_while_a_knob_is_invalid(app, qtbot):
+    from PySide6.QtCore import Qt
+
+    from cnnstudio.gui.zoo_dialog import ZooDialog
+
+    dialog = ZooDialog()
+    qtbot.addWidget(dialog)
+    accepted = []
+    dialog.accepted.connect(lambda: accepted.append(True))
+    names = [dialog.list.item(i).data(256) for i in range(dialog.list.count())]
+    dialog.list.setCurrentRow(names.index("alexnet"))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    create = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    _retype(qtbot, dialog.form.fields["dropout"].editor, "0.5x")  # red; the totals keep the last good value
+    assert dialog.form.invalid_fields()
+    qtbot.mouseClick(create, Qt.MouseButton.LeftButton)
+    assert not accepted and dialog.isVisible()
+    assert dialog.refused.isVisibleTo(dialog)
+    assert "Create refused" in dialog.refused.text() and "Dropout" in dialog.refused.text()
+    assert "0.5x" in dialog.refused.text()
+    _retype(qtbot, dialog.form.fields["dropout"].editor, "0.3")
+    qtbot.waitUntil(lambda: dialog.graph is not None and create.isEnabled(), timeout=3000)
+    qtbot.mouseClick(create, Qt.MouseButton.LeftButton)
+    assert accepted and not dialog.isVisible() and dialog.graph is not None
+
+
+def test_block_dialog_refuses_ok_while_a_field_is_invalid(app, qtbot):
+    from PySide6.QtCore import Qt
+
+    from cnnstudio.gui.editor.editor import BlockDialog
+
+    dialog = BlockDialog("dense_block")
+    qtbot.addWidget(dialog)
+    accepted = []
+    dialog.accepted.connect(lambda: accepted.append(True))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    _retype(qtbot, dialog.form.fields["compression"].editor, "2")  # above its range of 0.05–1
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert not accepted and dialog.isVisible()
+    assert "Insert refused" in dialog.refused.text() and "Compression" in dialog.refused.text()
+    assert dialog.values["compression"] != 2
+    _retype(qtbot, dialog.form.fields["compression"].editor, "0.4")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert accepted and dialog.values["compression"] == 0.4

@@ -35,7 +35,7 @@ from cnnstudio.gui.editor.scene import BLOCK_PREFIX, EditorScene
 from cnnstudio.gui.editor.tables import DiagnosticsList, LayerTable
 from cnnstudio.gui.editor.toolbar import canvas_toolbar
 from cnnstudio.gui.editor.view import EditorView
-from cnnstudio.gui.widgets.param_form import ParamForm
+from cnnstudio.gui.widgets.param_form import ParamForm, refusal
 from cnnstudio.project.file import Project
 from cnnstudio.project.model import ProjectModel
 
@@ -49,6 +49,7 @@ class BlockDialog(QDialog):
         super().__init__(parent)
         kind = BLOCKS[block]
         self.setWindowTitle(f"Insert {kind.label}")
+        self.setMinimumWidth(380)
         self.values = kind.defaults()
         layout = QVBoxLayout(self)
         about = QLabel(kind.help)
@@ -58,13 +59,27 @@ class BlockDialog(QDialog):
         self.name.setToolTip("The block's name: its layers are grouped under it.")
         layout.addWidget(QLabel("Block name"))
         layout.addWidget(self.name)
-        form = ParamForm(kind.params, self.values)
-        form.changed.connect(lambda key, value: self.values.__setitem__(key, value))
-        layout.addWidget(form)
+        self.form = ParamForm(kind.params, self.values, where=kind.label)
+        self.form.changed.connect(lambda key, value: self.values.__setitem__(key, value))
+        layout.addWidget(self.form)
+        self.refused = QLabel(objectName="FieldError", wordWrap=True)  # why OK did nothing
+        self.refused.hide()
+        layout.addWidget(self.refused)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.buttons = buttons
+
+    def accept(self) -> None:
+        """Insert only the values shown: a field in red refuses, naming it."""
+        refused = refusal(self, "Insert")
+        if refused:
+            self.refused.setText(refused)
+            self.refused.show()
+            self.adjustSize()  # room for the message without squeezing the fields
+            return
+        super().accept()
 
 
 class ArchitectureEditor(QWidget):
