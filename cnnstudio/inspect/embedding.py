@@ -115,6 +115,11 @@ def features_of(probe: Probe, split: str, progress: Progress | None = None,
 def embed(source: str | Path | Probe, method: str = "pca", split: str = "val", checkpoint: str | None = None,
           progress: Progress | None = None, seed: int = 0) -> Embedding:
     """The embedding map of a run's split (cached per checkpoint, split and method)."""
+    from cnnstudio.inspect.projection import check_method
+
+    check_method(method)
+    if split not in SPLITS:
+        raise ExportError(f"--split must be one of {', '.join(SPLITS)}. Received: {split!r}")
     probe = source if isinstance(source, Probe) else open_probe(source, checkpoint)
     if probe.kind != "run":
         raise ExportError(f"{probe.path}: an embedding map needs a run directory (its validation/test split).")

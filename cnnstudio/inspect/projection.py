@@ -21,6 +21,15 @@ def available_methods() -> list[str]:
     return [m for m in METHODS if m != "umap" or importlib.util.find_spec("umap") is not None]
 
 
+def check_method(method: str) -> None:
+    """Refuse an unknown or unavailable method before any features are computed."""
+    if method not in METHODS:
+        raise ExportError(f"--method must be one of {', '.join(METHODS)}. Received: {method!r}")
+    if method not in available_methods():
+        raise ExportError("UMAP needs the optional umap-learn package (pip install umap-learn); "
+                          "use --method pca or tsne.")
+
+
 def project_points(features: np.ndarray, method: str = "pca", seed: int = 0,
                    progress: Callable[[float], None] | None = None) -> np.ndarray:
     """float32 [N,2] positions for the rows of `features`."""

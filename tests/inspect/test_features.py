@@ -116,3 +116,15 @@ def test_embedding_cache_follows_the_checkpoint(inspect_run, tmp_path):
     os.utime(checkpoint, ns=(checkpoint.stat().st_atime_ns, checkpoint.stat().st_mtime_ns + 10**9))
     embed(run, "pca", "val", "last")
     assert cache.stat().st_mtime_ns != stamp  # a changed checkpoint: recomputed
+
+
+def test_an_unavailable_method_is_refused_before_any_work(inspect_run, tmp_path):
+    from cnnstudio.inspect.embedding import embed
+    from cnnstudio.inspect.projection import available_methods
+
+    if "umap" in available_methods():
+        pytest.skip("umap-learn is installed here")
+    with pytest.raises(ExportError, match="umap-learn"):
+        embed(tmp_path / "not-even-a-run", "umap")  # refused before the source is opened
+    with pytest.raises(ExportError, match="--split"):
+        embed(inspect_run, "pca", "train")
