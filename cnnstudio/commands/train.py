@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting for this run (repeatable): a training setting by name "
                         "(--set ema=true) or SECTION.KEY (--set augmentation.rotation=10)")
-    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: runs/NAME-DATE beside the project)")
+    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default: runs/NAME-DATE beside the project; "
+                        "the bundled sample's in the user's data folder)")
     parser.add_argument("--events", action="store_true", help="write JSON-lines events to stdout")
     parser.add_argument("--dry-run", action="store_true",
                         help="run a few steps only and report step time and peak memory")

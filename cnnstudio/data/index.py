@@ -22,6 +22,7 @@ from cnnstudio.data import formats
 from cnnstudio.data.cache import cache_root
 from cnnstudio.data.progress import TaskState, as_state
 from cnnstudio.errors import DatasetError
+from cnnstudio.paths import holds_runs
 
 SUBSET_FOLDERS = {"train": "train", "val": "val", "validation": "val", "valid": "val", "test": "test"}
 SUBSETS = ("train", "val", "test")  # subset codes 0, 1, 2; -1 = no subset folders
@@ -78,7 +79,8 @@ def _class_folders(root: Path) -> tuple[str, list[tuple[str | None, str, str]], 
             if formats.is_hidden(entry.name):
                 continue
             if entry.is_dir():
-                dirs.append(entry.name)
+                if not holds_runs(entry.path):  # a project's runs kept in its image folder
+                    dirs.append(entry.name)
             elif formats.is_candidate(entry.name):
                 loose.append(entry.name)
     subset_dirs = [d for d in dirs if d.lower() in SUBSET_FOLDERS]

@@ -20,9 +20,13 @@ from cnnstudio.training.process import WorkerProcess
 
 
 def default_run_dir(project_path: str | Path) -> Path:
+    """A new run directory in the project's runs folder (paths.runs_folder: beside the project,
+    or the user's data folder for the bundled sample)."""
+    from cnnstudio.paths import runs_folder
+
     project_path = Path(project_path)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return project_path.resolve().parent / "runs" / f"{project_path.stem}-{stamp}"
+    return runs_folder(project_path) / f"{project_path.stem}-{stamp}"
 
 
 def run_worker(job: Job, as_events: bool) -> int:

@@ -22,10 +22,10 @@ from datetime import datetime
 from pathlib import Path
 
 from cnnstudio.errors import StudioError
+from cnnstudio.paths import RUNS_FOLDER, runs_folder  # noqa: F401  (where runs live: one place)
 from cnnstudio.training.run_records import RunSummary, is_run, list_runs, read_batches, summarize
 from cnnstudio.training.rundir import RunDirectory
 
-RUNS_FOLDER = "runs"  # beside the project file, as `cnnstudio train` does by default
 # A "running" run whose event log has not moved for this long has no worker any more (killed,
 # machine off): it is shown as interrupted, and Resume continues it. A worker left training in
 # the background after the window closed writes its log every second or so.
@@ -42,10 +42,6 @@ def is_active(path: Path, now: float | None = None) -> bool:
     except ValueError:
         return False
     return (now if now is not None else time.time()) - modified < SILENT_S
-
-
-def runs_folder(project_path: str | Path | None) -> Path | None:
-    return None if project_path is None else Path(project_path).resolve().parent / RUNS_FOLDER
 
 
 def made_progress(path: Path) -> bool:
