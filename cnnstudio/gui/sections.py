@@ -120,7 +120,7 @@ class Sections(Mapping[str, QWidget]):
 
 SECTIONS: dict[str, SectionFactory] = {
     "Architecture": _architecture,
-    "Data": _panel("data_panel", "DataPanel"),
+    "Data": _panel("data_panel", "DataPanel", models=True),
     "Training": _panel("training_panel", "TrainingPanel", models=True),
     "Runs": _panel("runs_panel", "RunsPanel", models=True),
     "Export": _panel("export_panel", "ExportPanel", models=True),

@@ -2,7 +2,10 @@
 unusable files; split, preprocessing and augmentation settings with live previews.
 
 Scanning, splitting and statistics are cnnstudio.data's; augmentation variants come from the
-training layer, computed in the TensorFlow helper process.
+training layer, computed in the TensorFlow helper process. Settings are edited through the
+project model (each edit one undo step) and the panel follows the model's changes (another
+project, an undo, a recipe). `self.model` is the thumbnails' list model; the project model is
+`self.project_model`. Alone: `python -m cnnstudio.gui.panels.data [PROJECT] [--screenshot OUT]`.
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from cnnstudio.data.progress import TaskState
+from cnnstudio.errors import StudioError
 from cnnstudio.gui.panels.common import (
     array_to_pixmap,
     box,
-    mark_dirty,
     muted,
     scrolled,
 )
@@ -45,14 +48,25 @@ from cnnstudio.gui.panels.recipe_dialog import RecipeSuggestion
 from cnnstudio.gui.panels.thumbs import THUMB, ThumbnailLoader, ThumbnailModel
 from cnnstudio.gui.widgets.param_form import ParamForm
 from cnnstudio.project import schema
+from cnnstudio.project.commands import Composite, SetField, SetSetting
+from cnnstudio.project.model import Change, ProjectModel
+from cnnstudio.training.runstore import RunStore
+
+SECTIONS = ("dataset", "preprocessing", "augmentation")  # the project sections this panel edits
+CURATION = ("split", "exclusions", "relabels")  # project fields that change the split preview
 
 
 class DataPanel(QWidget):
     progressed = Signal(int, int, str)  # emitted from worker threads; queued to the GUI thread
+    message = Signal(str)  # for the window's status bar
 
-    def __init__(self, window: Any):
-        super().__init__()
-        self.window_ref = window
+    def __init__(self, model: ProjectModel, runs: RunStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.project_model = model
+        self.runs = runs
+        self._own_edit = False
+        self.shown_folder = ""  # the project's dataset.folder value the panel shows
+        self.forms: dict[str, QWidget] = {}
         self.scan = None
         self.state: TaskState | None = None
         self.workers: list[Any] = []
@@ -62,8 +76,12 @@ class DataPanel(QWidget):
         self.loader = ThumbnailLoader(THUMB, self)
         self.progressed.connect(self._progress)
         self._build()
-        window.project_changed.connect(self.set_project)
-        self.set_project(window.project)
+        self._unsubscribe = model.subscribe(self._model_changed)
+        self.set_project()
+
+    @property
+    def project(self):
+        return self.project_model.project
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -99,7 +117,7 @@ class DataPanel(QWidget):
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b07800;")
-        self.recipe_hint = RecipeSuggestion(lambda: getattr(self.window_ref, "model", None))
+        self.recipe_hint = RecipeSuggestion(lambda: self.project_model)
         folder_box.addWidget(self.warnings)
         folder_box.addWidget(self.recipe_hint)
         column.addWidget(folder_frame)
@@ -185,15 +203,21 @@ class DataPanel(QWidget):
         self._set_busy(False)
 
     # ---- project and folder --------------------------------------------------------------------
-    def set_project(self, project: Any) -> None:
-        self.project = project
+    def set_project(self) -> None:
+        """Show the model's project (at start, and when another project is opened)."""
         self._build_settings()
-        folder = project.dataset_folder()
+        self._show_folder()
+
+    def _show_folder(self, chosen: bool = False) -> None:
+        """The project's folder: the old folder's results go at once, the folder is scanned (a
+        folder the user just `chosen` even when missing, so the scan says what is wrong)."""
+        self.shown_folder = self.project.dataset.get("folder", "")
+        folder = self.project.dataset_folder()
         self.folder_edit.setText(str(folder) if folder else "")
         self.scan = None
         self._clear_messages()
         self._show_scan()
-        if folder is not None and folder.is_dir():
+        if folder is not None and (chosen or folder.is_dir()):
             self.start_scan()
 
     def _clear(self, host: QWidget) -> QVBoxLayout:
@@ -207,38 +231,70 @@ class DataPanel(QWidget):
                 widget.deleteLater()
         return layout
 
-    def _build_settings(self) -> None:
+    def _build_settings(self, sections: tuple[str, ...] = SECTIONS) -> None:
+        """(Re)build the forms of `sections` from the project's current values."""
         p = self.project
-        layout = self._clear(self.split_host)
-        split_form = ParamForm(tuple(s for s in schema.DATASET if s.name != "folder"), p.dataset,
-                               rules=lambda values: schema.rule_problems("dataset", values), where="Data › Split")
-        split_form.changed.connect(lambda n, v: self._setting("dataset", n, v))
-        layout.addWidget(split_form)
-        layout.addWidget(self.split_summary)
-        layout.addStretch(1)
-        layout = self._clear(self.pre_host)
-        pre_form = ParamForm(schema.PREPROCESSING, p.preprocessing, where="Data › Preprocessing")
-        pre_form.changed.connect(lambda n, v: self._setting("preprocessing", n, v))
-        layout.addWidget(pre_form)
-        layout.addWidget(self.pre_preview)
-        layout.addWidget(self.pre_note)
-        layout.addWidget(self.pre_warnings)
-        layout.addStretch(1)
-        layout = self._clear(self.aug_host)
-        self.aug_form = AugmentationForm(p.augmentation)
-        self.aug_form.changed.connect(lambda n, v: self._setting("augmentation", n, v))
-        layout.addWidget(self.aug_form)
-        layout.addStretch(1)
+        if "dataset" in sections:
+            layout = self._clear(self.split_host)
+            split_form = ParamForm(tuple(s for s in schema.DATASET if s.name != "folder"), p.dataset,
+                                   rules=lambda values: schema.rule_problems("dataset", values), where="Data › Split")
+            split_form.changed.connect(lambda n, v: self._setting("dataset", n, v))
+            layout.addWidget(split_form)
+            layout.addWidget(self.split_summary)
+            layout.addStretch(1)
+            self.forms["dataset"] = split_form
+        if "preprocessing" in sections:
+            layout = self._clear(self.pre_host)
+            pre_form = ParamForm(schema.PREPROCESSING, p.preprocessing, where="Data › Preprocessing")
+            pre_form.changed.connect(lambda n, v: self._setting("preprocessing", n, v))
+            layout.addWidget(pre_form)
+            layout.addWidget(self.pre_preview)
+            layout.addWidget(self.pre_note)
+            layout.addWidget(self.pre_warnings)
+            layout.addStretch(1)
+            self.forms["preprocessing"] = pre_form
+        if "augmentation" in sections:
+            layout = self._clear(self.aug_host)
+            self.aug_form = AugmentationForm(p.augmentation)
+            self.aug_form.changed.connect(lambda n, v: self._setting("augmentation", n, v))
+            layout.addWidget(self.aug_form)
+            layout.addStretch(1)
+            self.forms["augmentation"] = self.aug_form
 
     def _setting(self, section: str, name: str, value: Any) -> None:
-        self.project.section(section)[name] = value
-        mark_dirty(self.window_ref)
-        if section == "dataset":
+        """An edit in this panel's forms: one undo step on the project model (the form already
+        shows the value, so it is not rebuilt; the previews follow through _model_changed)."""
+        self._own_edit = True
+        try:
+            self.project_model.set_setting(section, name, value)
+        except StudioError as exc:
+            self.message.emit(str(exc))
+        finally:
+            self._own_edit = False
+
+    def _model_changed(self, change: Change) -> None:
+        if self.closing:
+            return
+        if change.kind == "project":
+            self.set_project()
+        elif change.kind == "settings" and change.section in (*SECTIONS, ""):
+            sections = (change.section,) if change.section else SECTIONS
+            if not self._own_edit and self.shown_folder != self.project.dataset.get("folder", ""):
+                self._build_settings(sections)
+                self._show_folder()  # an undone folder choice (or a recipe's): scan the folder in use
+                return
+            if not self._own_edit:
+                self._build_settings(sections)  # undo, redo, a recipe: the forms show the values in use
+            self._update_previews(sections)
+        elif change.kind == "fields" and change.key in (*CURATION, ""):
             self.update_split()
-        elif section == "preprocessing":
+
+    def _update_previews(self, sections: tuple[str, ...]) -> None:
+        if "dataset" in sections:
+            self.update_split()
+        if "preprocessing" in sections:
             self.update_preprocessing()
-            self.update_augmentation()
-        else:
+        if "preprocessing" in sections or "augmentation" in sections:
             self.update_augmentation()
 
     def choose_folder(self) -> None:
@@ -250,23 +306,20 @@ class DataPanel(QWidget):
         folder = str(folder).strip()
         if not folder or folder == self.project.dataset.get("folder"):
             return
-        self.project.dataset["folder"] = folder
-        self.project.split = None  # a new folder gets a new split
-        self.folder_edit.setText(folder)
-        mark_dirty(self.window_ref)
+        commands = [SetSetting("dataset", "folder", folder), SetField("split", None)]  # a new folder, a new split
         if self.project.path is None:
             # An unsaved project (the sample on first launch) pointed at another folder is that
             # folder's project now: Start must not save it under the sample's name.
-            name = Path(folder).name or "untitled"
-            model = getattr(self.window_ref, "model", None)
-            if model is not None and hasattr(model, "set_field"):
-                model.set_field("name", name, "Name the project after its image folder")
-            else:
-                self.project.name = name
-        self.scan = None  # the old folder's table, thumbnails and messages go at once
-        self._clear_messages()
-        self._show_scan()
-        self.start_scan()
+            commands.append(SetField("name", Path(folder).name or "untitled"))
+        self.scan = None  # nothing previews the old folder's scan with the new settings
+        self._own_edit = True
+        try:
+            self.project_model.push(Composite(f"Use image folder {Path(folder).name or folder}", commands))
+        except StudioError as exc:
+            self.message.emit(str(exc))
+        finally:
+            self._own_edit = False
+        self._show_folder(chosen=True)
 
     def _clear_messages(self) -> None:
         """Forget what the previous folder said, in every tab (split table, statistics and
@@ -451,7 +504,7 @@ class DataPanel(QWidget):
                 break
         out = str(Path(self.temp.name) / f"augment-{self.aug_seed}.npz")
         self.aug_status.setText("Augmenting with the training layer…")
-        helper_for(self.window_ref).request(
+        helper_for(self.window()).request(
             "augment", {"images": picks, "shape": list(shape), "resize": self.project.preprocessing["resize"],
                         "settings": dict(self.project.augmentation), "seed": self.aug_seed, "variants": 4,
                         "out": out}, lambda answer: self._augmented(answer, out), key="augment")
@@ -471,7 +524,7 @@ class DataPanel(QWidget):
             self.update_augmentation()
 
     def busy(self) -> bool:
-        helper = getattr(self.window_ref, "_panels_helper", None)
+        helper = getattr(self.window(), "_panels_helper", None)
         return bool(self.workers) or (helper is not None and helper.busy)
 
     def wait_ready(self, timeout_s: float) -> bool:
@@ -484,12 +537,14 @@ class DataPanel(QWidget):
         while time.monotonic() < deadline:
             QApplication.processEvents()
             if not self.busy():
+                QApplication.processEvents()  # the previews' new labels show on the next pass
                 return True
             time.sleep(0.02)
         return False
 
     def shutdown(self) -> None:
         self.closing = True
+        self._unsubscribe()
         self.cancel()
         self.loader.shutdown()
         for task in getattr(self, "tasks", []):
@@ -497,4 +552,14 @@ class DataPanel(QWidget):
         for worker in list(self.workers):
             worker.quit()
         QThreadPool.globalInstance().waitForDone(30_000)  # scans see the cancel flag within a file
+        if self.window() is self:  # alone (no window owns the helper): end it here
+            helper = getattr(self, "_panels_helper", None)
+            if helper is not None:
+                helper.shutdown()
         self.temp.cleanup()
+
+
+if __name__ == "__main__":
+    from cnnstudio.gui.app import preview_panel
+
+    raise SystemExit(preview_panel(DataPanel))
