@@ -94,11 +94,3 @@ SERIES_COLOURS = ["#3d7eff", "#e0702f", "#2f9e5f", "#c2439a", "#8a6bd3", "#c58a0
 
 def open_folder(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def mark_dirty(window: Any) -> None:
-    """Deprecated: edit through window.model (set_setting / set_field / push) so the change is
-    undoable. Kept for panels not yet moved: tells the project model it changed."""
-    model = getattr(window, "model", None)
-    if model is not None:
-        model.mark_modified()
