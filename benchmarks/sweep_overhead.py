@@ -1,8 +1,9 @@
 """Sweep scheduler overhead, and trials/hour with several trials at once.
 
 1. Overhead: a sequential sweep of tiny trials on the sample digits. Per trial, the time not
-   spent inside the worker's epochs (process start, TensorFlow import, model build, the
-   scheduler's ask/tell and bookkeeping, the gap before the next trial), in seconds and as
+   spent inside the worker's epochs (process start and TensorFlow import for the slot's first
+   trial only, since later trials reuse the persistent worker; data and model build; the
+   scheduler's ask/tell and bookkeeping; the gap before the next trial), in seconds and as
    a fraction of the trial's wall time; then the fraction that fixed cost makes of a trial
    whose epochs take one minute (goal < 5%).
 2. Parallel: the same sweep with --parallel 2 (CPU, cores split) or one trial per GPU, and
@@ -62,15 +63,17 @@ def breakdown(runs: list[Path]) -> dict[str, float]:
     """Seconds per trial: worker start-up (launch to `started`: Python, TensorFlow, data, model),
     after training (last epoch to `finished`: the final model save), and the scheduler's gap
     (one trial's `finished` to the next trial's launch: tell, bookkeeping, the next ask)."""
-    parts = {"startup": 0.0, "finish": 0.0, "scheduler_gap": 0.0}
+    parts = {"startup": 0.0, "finish": 0.0, "scheduler_gap": 0.0, "first_startup": 0.0, "later_startup": 0.0}
     previous_finish = None
-    for run in runs:
+    for number, run in enumerate(runs):
         launched = (run / "job.json").stat().st_mtime  # written just before the worker starts
         events = [json.loads(line) for line in (run / "events.jsonl").read_text(encoding="utf-8").splitlines()]
         started = next(e["time"] for e in events if e["event"] == "started")
         last_epoch = [e["time"] for e in events if e["event"] == "epoch"][-1]
         finished = next(e["time"] for e in events if e["event"] == "finished")
         parts["startup"] += started - launched
+        parts["first_startup" if number == 0 else "later_startup"] += (started - launched) * (
+            len(runs) if number == 0 else len(runs) / max(1, len(runs) - 1))
         parts["finish"] += finished - last_epoch
         if previous_finish is not None:
             parts["scheduler_gap"] += max(0.0, launched - previous_finish)
@@ -107,7 +110,9 @@ def main() -> int:
               f"for trials with one minute of epochs: {minute:.1%} (goal < 5%)")
         parts = breakdown(runs)
         scheduler_only = parts["scheduler_gap"] / (60.0 + overhead)
-        print(f"  per trial: worker start-up {parts['startup']:.1f}s (TensorFlow import, data, model), final save "
+        print(f"  per trial: worker start-up {parts['startup']:.1f}s (first trial {parts['first_startup']:.1f}s: "
+              f"process, TensorFlow import, data, model; later trials on the persistent worker "
+              f"{parts['later_startup']:.1f}s: data, model), final save "
               f"{parts['finish']:.1f}s, between trials (worker exit, scheduler tell/ask) {parts['scheduler_gap']:.2f}s "
               f"({scheduler_only:.2%} of a one-minute trial)")
         slots = args.parallel if not gpus else gpus

@@ -4,7 +4,8 @@ the per-epoch validation metric, records every trial, and continues a killed swe
 Only the scheduler's own thread touches the study; one reader thread per worker turns its
 JSON-lines events into queue items. A trial interrupted by a kill (of the scheduler or of
 its worker) stays RUNNING in the study with its run directory; `resume` continues it from
-its checkpoint with the engine's exact resume.
+its checkpoint with the engine's exact resume. A trial that completed leaves its worker
+process idle for the next trial of a slot with the same devices (experiments.serving).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cnnstudio.experiments.trial_runs import (
     new_job,
     read_outcome,
     resume_job,
+    reuse_worker,
     start_worker,
     stop_orphan,
 )
@@ -63,6 +65,7 @@ class Scheduler:
         self._snapshot_at = 0.0
         self._restart: dict[int, Any] = {}  # trials whose worker died, to resume in the next free slot
         self.exiting: dict[int, TrialWorker] = {}  # finished trials whose process is still ending
+        self.idle: list[Any] = []  # serving.ServingWorker processes waiting for their slot's next trial
 
     # ---- control ------------------------------------------------------------------------
     def stop(self) -> None:
@@ -98,6 +101,8 @@ class Scheduler:
                         trial.worker.wait(60)
                 for trial in [*self.running.values(), *self.exiting.values()]:
                     trial.close()
+                for server in self.idle:
+                    server.close()
                 self._write_snapshot(force=True)
         return self.counts()
 
@@ -109,7 +114,7 @@ class Scheduler:
                 if not self._start_next(pending, free[0]):
                     break
                 free.pop(0)
-            if not self.running:
+            if not self.running and not self.exiting:
                 return
             try:
                 number, event = self.events.get(timeout=0.5)
@@ -219,12 +224,31 @@ class Scheduler:
         from cnnstudio.experiments.trial_project import settings_label
 
         frozen = self._frozen(number)
-        worker = start_worker(number, job, slot, self.events)
+        worker = None
+        while worker is None and self.idle:
+            server = self._idle_for(slot)
+            if server is None:
+                break
+            worker = reuse_worker(server, number, job, slot, self.events)
+        worker = worker or start_worker(number, job, slot, self.events)
         worker.trial = optuna.Trial(self.study, frozen._trial_id)  # noqa: SLF001
         worker.reported = set(frozen.intermediate_values)
         self.running[number] = worker
         verb = "resumed" if job.mode == "resume" else "started"
         self.say(f"trial {number} {verb} on {slot.name}: {settings_label(settings)}")
+
+    def _idle_for(self, slot: Slot):
+        """An idle worker started with this slot's environment (same devices and threads)."""
+        from cnnstudio.experiments.serving import slot_key
+
+        for server in self.idle:
+            if server.key == slot_key(slot.env):
+                self.idle.remove(server)
+                if server.alive():
+                    return server
+                server.close()
+                return self._idle_for(slot)
+        return None
 
     def _frozen(self, number: int):
         for candidate in self.study.get_trials(deepcopy=False):
@@ -239,8 +263,11 @@ class Scheduler:
         if worker is None:
             exiting = self.exiting.pop(number, None)
             if exiting is not None and event is None:
-                exiting.worker.wait()  # its output is closed: the process is ending
-                exiting.close()
+                exiting.worker.wait()  # its job is over: the process is ending, or idle
+                server = exiting.release()
+                if server is not None:
+                    self.idle.append(server)
+                return exiting.slot if exiting.serving else None
             return None
         trial = worker.trial
         if event is None:  # the worker ended without a `finished` event: killed or crashed
@@ -251,9 +278,12 @@ class Scheduler:
         if kind == "finished":
             # The run directory is complete: settle the trial and free the slot now, while the
             # process tears TensorFlow down (seconds) and is reaped when its output closes.
+            # A persistent worker keeps the slot until its job is over (milliseconds), then takes the
+            # slot's next trial.
             worker.finished = event
             self.exiting[number] = worker
-            return self._ended(worker, trial)
+            slot = self._ended(worker, trial)
+            return None if worker.serving else slot
         if kind == "error":
             worker.error = event
         elif kind == "epoch" and len(self.config.directions) == 1 and not worker.pruning:

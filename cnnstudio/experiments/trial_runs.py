@@ -1,7 +1,8 @@
 """Start and read one trial's training worker, and sum up a finished trial from its run directory.
 
 A trial is an ordinary run: the same job file and worker as `cnnstudio train` and
-`cnnstudio resume` (cnnstudio.training.job / process), with the sweep's data source.
+`cnnstudio resume` (cnnstudio.training.job / process), with the sweep's data source. The
+worker runs in --serve mode (experiments.serving), so a slot's next trial can reuse it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import os
 import queue
 import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,8 @@ from typing import IO, Any
 
 from cnnstudio.experiments.devices import Slot
 from cnnstudio.experiments.results import macro_f1
+from cnnstudio.experiments.serving import ServedJob, ServingWorker
 from cnnstudio.training.job import Job, load_job
-from cnnstudio.training.process import WorkerProcess
 from cnnstudio.training.rundir import RunDirectory
 
 DATA_SOURCE = "cnnstudio.experiments.trial_data:load"
@@ -33,7 +33,7 @@ class TrialWorker:
     number: int
     run_dir: Path
     slot: Slot
-    worker: WorkerProcess
+    worker: Any  # ServedJob (or any object with pid, wait, signal, kill)
     log: IO[str]
     mode: str
     started_at: float = field(default_factory=time.monotonic)
@@ -53,6 +53,20 @@ class TrialWorker:
         self.log.close()
         (self.run_dir / PID_FILE).unlink(missing_ok=True)
 
+    @property
+    def serving(self) -> bool:
+        """Runs in a persistent worker, which stays alive after the trial's `finished` event."""
+        return isinstance(self.worker, ServedJob)
+
+    def release(self) -> ServingWorker | None:
+        """End the trial: its worker process if it may run the next one, else None (it is ended)."""
+        if not self.serving or not self.worker.reusable(self.finished):
+            self.close()
+            return None
+        self.log.close()
+        (self.run_dir / PID_FILE).unlink(missing_ok=True)
+        return self.worker.server
+
 
 def new_job(project_file: Path, run_dir: Path, epochs: int | None) -> Job:
     return Job(project=str(project_file), run_dir=str(run_dir), mode="train", epochs=epochs,
@@ -66,24 +80,38 @@ def resume_job(run_dir: Path) -> Job:
 
 
 def start_worker(number: int, job: Job, slot: Slot, events: queue.Queue) -> TrialWorker:
-    """Start the worker for `job` in `slot`; its events go to `events` as (number, event), then (number, None)."""
+    """Start a worker for `job` in `slot`; its events go to `events` as (number, event), then (number, None)."""
+    run_dir, job_file = _write_job(job)
+    log = (run_dir / "worker.log").open("a", encoding="utf-8")
+    server = ServingWorker(slot.env, stderr=log)  # its own session: a terminal's Ctrl-C is ours
+    worker = server.submit(number, job_file, events)
+    if worker is None:  # ended before its first job (cannot start Python?): reported as a crash
+        events.put((number, None))
+        worker = ServedJob(server)
+    return _trial(number, job, slot, worker, job_file, log)
+
+
+def reuse_worker(server: ServingWorker, number: int, job: Job, slot: Slot, events: queue.Queue) -> TrialWorker | None:
+    """Run `job` on a worker left idle by its slot's last trial; None if it has ended meanwhile."""
+    run_dir, job_file = _write_job(job)
+    worker = server.submit(number, job_file, events)
+    if worker is None:
+        return None
+    return _trial(number, job, slot, worker, job_file, (run_dir / "worker.log").open("a", encoding="utf-8"))
+
+
+def _write_job(job: Job) -> tuple[Path, Path]:
     run_dir = Path(job.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     # The same job file names as cnnstudio.training.console.run_worker.
     job_file = run_dir / ("resume-job.json" if job.mode == "resume" else "job.json")
     job.save(job_file)
-    log = (run_dir / "worker.log").open("a", encoding="utf-8")
-    worker = WorkerProcess(job_file, env=slot.env, stderr=log, own_session=True)
+    return run_dir, job_file
+
+
+def _trial(number: int, job: Job, slot: Slot, worker: ServedJob, job_file: Path, log: IO[str]) -> TrialWorker:
+    run_dir = Path(job.run_dir)
     (run_dir / PID_FILE).write_text(f"{worker.pid}\n{job_file}\n", encoding="utf-8")
-
-    def read() -> None:
-        try:
-            for event in worker.events():
-                events.put((number, event))
-        finally:
-            events.put((number, None))
-
-    threading.Thread(target=read, name=f"trial-{number}-events", daemon=True).start()
     return TrialWorker(number, run_dir, slot, worker, log, job.mode)
 
 
@@ -117,7 +145,8 @@ def _is_worker(pid: int, job_file: str) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return True  # no /proc (macOS): trust the pid file
-    return job_file.encode() in command
+    # A persistent worker (--serve) names no job file: the pid file says which job it runs.
+    return job_file.encode() in command or b"cnnstudio.training.worker" in command and b"--serve" in command
 
 
 @dataclass

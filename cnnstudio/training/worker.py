@@ -4,6 +4,12 @@ Reads the job (see job.py), trains, and writes the events of events.py as JSON l
 its standard output; everything else it or TensorFlow prints goes to standard error.
 SIGINT/SIGTERM or RUN_DIR/STOP stop it gracefully (finish the step, checkpoint, exit 0);
 a second signal ends it at once. Exit status: 0 completed or stopped, 1 failed, 2 bad job.
+
+``python -m cnnstudio.training.worker --serve`` runs job after job in one process (TensorFlow
+imported once): job file paths arrive on standard input, one per line; each job's events are
+followed by the line ``served STATUS`` (not an event), its output goes to RUN_DIR/worker.log,
+and Keras starts each job from a cleared session. A job that was stopped or did not succeed
+ends the process with its status (its state may be damaged); end of input ends it with 0.
 """
 
 from __future__ import annotations
@@ -233,12 +239,103 @@ def _snapshot(project, job: Job, data) -> dict[str, Any]:
     }
 
 
+SERVED = "served"  # --serve: the line after each job's events is "served STATUS"
+
+
+def serve(stream: IO[str]) -> int:
+    """The --serve loop (see the module docstring)."""
+    from cnnstudio.training.loop import StopRequested
+    from cnnstudio.training.strategy import cluster_from_env
+
+    try:
+        if cluster_from_env()[0] > 1:  # a multi-worker strategy can be made once per process
+            raise TrainingError("--serve runs single-process jobs; unset TF_CONFIG (multi-worker training "
+                                "needs one worker process per job).")
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    current: list[StopRequested] = []  # the running job's flag; empty between jobs
+
+    def on_signal(signum, frame):
+        if not current:
+            raise SystemExit(0)  # idle: nothing to checkpoint
+        current[0].set()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    standard_error = os.dup(2)
+    policy = None
+    while line := sys.stdin.readline():
+        if not line.strip():
+            continue
+        policy = _fresh_session(policy)
+        stop = StopRequested()
+        current.append(stop)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        try:
+            status = _serve_job(line.strip(), stream, stop, standard_error)
+        finally:
+            current.clear()
+        try:
+            stream.write(f"{SERVED} {status}\n")
+            stream.flush()
+        except OSError:
+            return status  # the client went away
+        if status != 0 or stop.flag:
+            return status
+    return 0
+
+
+def _fresh_session(policy: str | None) -> str:
+    """Between served jobs: the global state a new process starts with (Keras session, dtype
+    policy, op determinism); the job's own seed is set when its model is built."""
+    _quiet_tensorflow()
+    import keras
+    from tensorflow.python.framework import config as tensorflow_config
+
+    policy = policy or keras.mixed_precision.global_policy().name  # the first job's: a new process's
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
+    tensorflow_config.disable_op_determinism()
+    return policy
+
+
+def _serve_job(job_file: str, stream: IO[str], stop, standard_error: int) -> int:
+    try:
+        job = load_job(job_file)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        Path(job.run_dir).mkdir(parents=True, exist_ok=True)
+        log = os.open(Path(job.run_dir) / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError as exc:
+        print(f"error: {job.run_dir}: cannot write the run's worker.log ({exc}).", file=sys.stderr, flush=True)
+        return 2
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    try:
+        return run_job(job, stream, stop)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(standard_error, 1)
+        os.dup2(standard_error, 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # Events own the real stdout; fd 1 (Python prints, TensorFlow's C++ logs) goes to stderr.
     events_fd = os.dup(1)
     os.dup2(2, 1)
     stream = os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+    if argv == ["--serve"]:
+        return serve(stream)
     if len(argv) != 1:
         print("usage: python -m cnnstudio.training.worker JOB.json", file=sys.stderr)
         return 2

@@ -1,0 +1,99 @@
+"""Persistent trial workers (`worker --serve`): a trial run as the second job of one process
+gives exactly what a fresh `python -m cnnstudio.training.worker JOB` gives."""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+
+import numpy as np
+import pytest
+
+from cnnstudio.experiments.serving import ServingWorker
+from cnnstudio.experiments.trial_runs import DATA_SOURCE
+from cnnstudio.training.checkpoints import decode_checkpoint
+from cnnstudio.training.job import Job
+from cnnstudio.training.process import WorkerProcess
+from cnnstudio.training.rundir import RunDirectory
+from tests.experiments.helpers import environment, small_digits
+
+pytestmark = pytest.mark.slow
+
+COMPARED = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def served_events(events: queue.Queue, number: int) -> list[dict]:
+    out = []
+    while True:
+        got, event = events.get(timeout=600)
+        assert got == number
+        if event is None:
+            return out
+        out.append(event)
+
+
+def weights_checksum(run_dir) -> str:
+    checkpoint = decode_checkpoint(RunDirectory(run_dir).checkpoints / "last.npz")
+    digest = hashlib.sha256()
+    for array in [*checkpoint.model, *checkpoint.optimizer]:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def metrics(run_dir) -> list[dict]:
+    return [{k: row[k] for k in ("epoch", *COMPARED)} for row in RunDirectory(run_dir).read_metrics()]
+
+
+def test_second_trial_of_a_persistent_worker_equals_a_fresh_worker(tmp_path, monkeypatch):
+    env = environment(tmp_path / "cache")
+    monkeypatch.setenv("CNNSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    project = small_digits(tmp_path, classes=3, per_class=12)
+    # The first job leaves different state behind: another seed, rate, augmentation, batch size.
+    first = Job(str(project), str(tmp_path / "first"), epochs=1, batch_size=8, data_source=DATA_SOURCE,
+                overrides={"seed": 11, "learning_rate": 0.02, "augmentation.rotation": 15})
+    second = Job(str(project), str(tmp_path / "served"), epochs=2, data_source=DATA_SOURCE)
+    fresh = Job(**{**second.to_dict(), "run_dir": str(tmp_path / "fresh")})
+    for job in (first, second, fresh):
+        job.save(tmp_path / f"{job.run_dir.rsplit('/', 1)[1]}.json")
+
+    events: queue.Queue = queue.Queue()
+    with (tmp_path / "serve.log").open("a") as log:
+        server = ServingWorker({k: env[k] for k in ("CUDA_VISIBLE_DEVICES", "PYTHONPATH")}, stderr=log)
+        try:
+            job = server.submit(0, tmp_path / "first.json", events)
+            assert [e["event"] for e in served_events(events, 0)][-1] == "finished" and job.wait(1) == 0
+            assert job.reusable({"status": "completed"}) and server.alive()
+            job = server.submit(1, tmp_path / "served.json", events)
+            finished = served_events(events, 1)[-1]
+            assert finished["event"] == "finished" and finished["status"] == "completed" and job.wait(1) == 0
+            assert server.alive()  # both trials in one process
+        finally:
+            server.close()
+        assert server.process.returncode == 0  # end of input ends an idle worker cleanly
+
+        worker = WorkerProcess(tmp_path / "fresh.json", env=env, stderr=log)
+        alone = [e for e in worker.events()]
+        assert worker.wait() == 0 and alone[-1]["status"] == "completed"
+
+    assert metrics(tmp_path / "served") == metrics(tmp_path / "fresh") and len(metrics(tmp_path / "fresh")) == 2
+    assert metrics(tmp_path / "first") != metrics(tmp_path / "fresh")[:1]  # the first job really differed
+    assert weights_checksum(tmp_path / "served") == weights_checksum(tmp_path / "fresh")
+    # Each job's output went to its own run directory's log.
+    assert (tmp_path / "served" / "worker.log").exists() and (tmp_path / "first" / "worker.log").exists()
+
+
+def test_a_failed_job_ends_the_persistent_worker(tmp_path):
+    env = environment(tmp_path / "cache")
+    events: queue.Queue = queue.Queue()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"project": "nowhere.cnnproj", "run_dir": "%s"}' % (tmp_path / "run"))
+    with (tmp_path / "serve.log").open("a") as log:
+        server = ServingWorker({"PYTHONPATH": env["PYTHONPATH"], "CUDA_VISIBLE_DEVICES": "-1"}, stderr=log)
+        try:
+            job = server.submit(0, bad, events)
+            assert served_events(events, 0)[-1]["status"] == "failed"
+            assert job.wait(60) == 1 and not job.reusable({"status": "failed"})
+            server.process.wait(60)  # it ended by itself: the next trial gets a fresh process
+            assert not server.alive() and server.submit(1, bad, events) is None
+        finally:
+            server.close()
