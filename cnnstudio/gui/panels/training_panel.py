@@ -141,7 +141,9 @@ class TrainingPanel(QWidget):
         while self.settings_layout.count():
             self.settings_layout.takeAt(0)
         rules = getattr(schema, "rule_problems", None)
-        self.form = param_form.ParamForm(schema.TRAINING, self.project.training, where="Training settings",
+        # The device has its own control (device_row: the machine's GPUs by name), not a text field.
+        specs = tuple(spec for spec in schema.TRAINING if spec.name != "device")
+        self.form = param_form.ParamForm(specs, self.project.training, where="Training settings",
                                          rules=(lambda values: rules("training", values)) if rules else None)
         self.form.changed.connect(self._setting_changed)
         self.settings_layout.addWidget(RecipeRow(self.model))
@@ -153,7 +155,8 @@ class TrainingPanel(QWidget):
         """A training setting changed elsewhere (undo, the status bar's batch box, a recipe)."""
         value = self.project.training.get(key)
         if key == "device":
-            self._select_device(value)
+            self.device_box.select(str(value))
+            return
         setter = getattr(self.form, "set_value", None)
         if setter is not None:
             setter(key, value)
@@ -171,12 +174,9 @@ class TrainingPanel(QWidget):
         row.addWidget(self.device_box, 1)
         return holder
 
-    def _select_device(self, value: Any) -> None:
-        self.device_box.select(str(value))
-
     def _setting_changed(self, name: str, value: Any) -> None:
         """An edit in this panel: one undoable step on the project model."""
-        self._own_edit = name != "device"  # the device also shows in the form's text field
+        self._own_edit = True  # the control that made the edit already shows it
         try:
             self.model.set_setting("training", name, value)
         except StudioError as exc:

@@ -142,13 +142,27 @@ def test_killed_worker_is_reported_as_killed(studio, qtbot, project_folder):
     assert panel.client.raw_lines == ['{"v": 1}']  # not an event: kept apart, never shown as one
 
 
-def test_device_choice_sets_the_training_device(studio):
+def test_device_choice_sets_the_training_device(studio, qtbot):
+    from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit
+
     panel = studio.sections["Training"]
+    studio.show_section("Training")
+    # One Device control in the panel: the choice box, not also a text field under More.
+    labels = [label for label in panel.findChildren(QLabel) if label.text() == "Device"]
+    assert len(labels) == 1
+    assert "device" not in panel.form.fields
+    assert not [edit for edit in panel.findChildren(QLineEdit) if edit.text() == "auto"]
+    assert not [box for box in panel.findChildren(QComboBox) if box is not panel.device_box
+                and box.findData("cpu") >= 0 and box.findData("auto") >= 0]
     values = [panel.device_box.itemData(i) for i in range(panel.device_box.count())]
     assert values[:2] == ["auto", "cpu"]
     panel.device_box.setCurrentIndex(values.index("cpu"))
     assert studio.project.training["device"] == "cpu" and studio.dirty
-    assert panel.form.fields["device"].editor.text() == "cpu"
+    assert studio.model.undo_label == "Set device"
+    studio.undo()  # undoable, and the control follows
+    assert studio.project.training["device"] == "auto" and panel.device_box.currentData() == "auto"
+    studio.redo()
+    assert studio.project.training["device"] == "cpu" and panel.device_box.currentData() == "cpu"
 
 
 DATA_ERROR_WORKER = r'''
