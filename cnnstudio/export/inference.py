@@ -14,7 +14,9 @@ from typing import Any
 _NOISE_LAYERS = ("SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout")
 
 
-def _passes_scores_through(class_name: str) -> bool:
+def passes_scores_through(class_name: str) -> bool:
+    """True for a Keras layer class a classifier may end with after the layer that decides
+    softmax vs logits (the catalogue's keeps_class_scores types, and Keras noise layers)."""
     from cnnstudio.graph import catalogue
 
     return class_name in _NOISE_LAYERS or any(
@@ -109,7 +111,7 @@ def _last_deciding_layer(model: Any) -> Any:
         name = type(layer).__name__
         if isinstance(layer, keras.Model):
             return _last_deciding_layer(layer)
-        if _passes_scores_through(name) or name == "InputLayer":
+        if passes_scores_through(name) or name == "InputLayer":
             continue
         if name == "Activation" and _activation_name(layer) == "linear":
             continue  # the float32 "output" cast the engine appends

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.errors import ExportError
+from cnnstudio.export.inference import passes_scores_through
 
 # Layer types whose output is a "convolutional feature map" (the default of `inspect`).
 CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose", "GroupedConv2D")
 # Layers that keep the meaning of the class scores after the classifier.
-_PASS_THROUGH = ("Activation", "Softmax", "Dropout", "Flatten", "Reshape", "Identity")
 
 
 @dataclass
@@ -205,7 +205,7 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 def _deciding_layer(network: Any) -> Any:
     for layer in reversed(network.layers):
         name = type(layer).__name__
-        if name in _PASS_THROUGH and not (name == "Activation" and _activation(layer) == "softmax"):
+        if (name == "Activation" or passes_scores_through(name)) and _activation(layer) != "softmax":
             continue
         return layer
     return None
