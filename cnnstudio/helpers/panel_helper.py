@@ -15,8 +15,6 @@ describes the protocol for other clients.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,19 +84,9 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    answers = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)  # stray prints and TensorFlow's logs go to stderr, answers keep stdout
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        answers.write(json.dumps(handle(request)) + "\n")
-    return 0
+    from cnnstudio.helpers.serve import serve
+
+    return serve(lambda request, write: handle(request))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ No Qt here.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -151,23 +149,9 @@ def handle(request: dict[str, Any], write: Callable[[dict[str, Any]], None]) -> 
 
 
 def main() -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    answers = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)  # stray prints and TensorFlow's logs go to stderr, answers keep stdout
+    from cnnstudio.helpers.serve import serve
 
-    def write(message: dict[str, Any]) -> None:
-        answers.write(json.dumps(message) + "\n")
-
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        write(handle(request, write))
-    return 0
+    return serve(handle)
 
 
 if __name__ == "__main__":
