@@ -11,6 +11,7 @@ changes, and when the user asks for a refresh.
     store.run_started(run_dir)               # "started": listed at once, marked live
     store.run_finished(run_dir)              # "finished": its summary re-read
     store.delete([run_dir])                  # "deleted" (the live run is refused)
+    store.include(trial_run_dir)             # "included": a run kept elsewhere (a sweep's trial)
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def made_progress(path: Path) -> bool:
 @dataclass(frozen=True)
 class RunChange:
     """kind: "reloaded" (another project, or a refresh), "started", "progressed" (an epoch ended),
-    "finished", "deleted"."""
+    "finished", "deleted", "included" (a run directory outside the runs folder is listed now)."""
 
     kind: str
     paths: tuple[Path, ...] = ()
@@ -71,6 +72,7 @@ class RunStore:
         self.folder: Path | None = None
         self.runs: list[RunSummary] = []
         self.live: Path | None = None  # the run a worker of this window is writing
+        self.included: list[Path] = []  # run directories kept outside the folder (sweep trials)
         self._listeners: list[Callable[[RunChange], None]] = []
         if project_path is not None:
             self.open(project_path)
@@ -106,13 +108,35 @@ class RunStore:
     def open(self, project_path: str | Path | None) -> None:
         """Another project (or the same one saved somewhere else): read its runs folder."""
         self.folder = runs_folder(project_path)
-        self.runs = [self._checked(run) for run in list_runs(self.folder)]
+        self.included = []  # another project's trials are not this one's
+        self.runs = self._read()
         self._tell(RunChange("reloaded"))
 
     def refresh(self) -> None:
         """Re-read the folder (the user's Refresh, or runs made by another program)."""
-        self.runs = [self._checked(run) for run in list_runs(self.folder)]
+        self.runs = self._read()
         self._tell(RunChange("reloaded"))
+
+    def include(self, path: str | Path) -> RunSummary:
+        """List a run directory kept outside the runs folder (a sweep's trial) with the project's
+        runs, until another project opens; a refresh keeps it while it is on disk."""
+        path = Path(path)
+        if not is_run(path):
+            raise StudioError(f"{path} is not a run directory (no job.json or run.json): the trial has not started "
+                              "yet or its folder was moved.")
+        if all(path.resolve() != kept.resolve() for kept in self.included):
+            self.included.append(path)
+        summary = self._update(path)
+        self._tell(RunChange("included", (path,)))
+        return summary
+
+    def _read(self) -> list[RunSummary]:
+        """The folder's runs and the included ones still on disk, newest first (a run in both once)."""
+        runs = list_runs(self.folder)
+        seen = {run.path.resolve() for run in runs}
+        runs += [summarize(path) for path in self.included if is_run(path) and path.resolve() not in seen]
+        runs.sort(key=lambda r: (r.started or datetime.min, r.name), reverse=True)
+        return [self._checked(run) for run in runs]
 
     def _checked(self, summary: RunSummary) -> RunSummary:
         """A run that says "running" but whose worker is gone is "interrupted" (resumable)."""
@@ -165,5 +189,6 @@ class RunStore:
             shutil.rmtree(path, ignore_errors=True)
         gone = {p.resolve() for p in chosen}
         self.runs = [run for run in self.runs if run.path.resolve() not in gone]
+        self.included = [path for path in self.included if path.resolve() not in gone]
         self._tell(RunChange("deleted", tuple(chosen)))
         return chosen

@@ -76,3 +76,27 @@ def test_a_running_run_without_a_worker_is_interrupted_and_one_in_the_background
     store = RunStore(tmp_path / "p.cnnproj")
     status = {run.name: run.status for run in store.runs}
     assert status == {"gone": "interrupted", "background": "running"}
+
+
+def test_a_run_kept_elsewhere_is_included_until_another_project_opens(tmp_path):
+    project = tmp_path / "p.cnnproj"
+    project.write_text("{}")
+    make_run(runs_folder(project), "own", age=100)
+    trial = make_run(tmp_path / "sweep" / "trials", "trial-0002", age=10)
+    store = RunStore(project)
+    seen: list[RunChange] = []
+    store.subscribe(seen.append)
+    with pytest.raises(StudioError, match="not a run directory"):
+        store.include(tmp_path / "sweep" / "trials" / "trial-0009")
+    summary = store.include(trial)
+    assert summary.name == "trial-0002" and seen[-1] == RunChange("included", (trial,))
+    assert [r.name for r in store.runs] == ["trial-0002", "own"]  # newest first, with the project's
+    store.include(trial)  # twice: listed once
+    store.refresh()
+    assert [r.name for r in store.runs] == ["trial-0002", "own"]
+    store.delete([trial])
+    assert store.included == [] and [r.name for r in store.runs] == ["own"]
+    trial = make_run(tmp_path / "sweep" / "trials", "trial-0003")
+    store.include(trial)
+    store.open(tmp_path / "elsewhere" / "other.cnnproj")
+    assert store.runs == [] and store.included == []
