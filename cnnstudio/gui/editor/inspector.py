@@ -119,7 +119,7 @@ class Inspector(QScrollArea):
         if layer.params:
             title = QLabel("Parameters", objectName="PanelTitle")
             layout.addWidget(title)
-            self.form = ParamForm(layer.params, node.params)
+            self.form = ParamForm(layer.params, node.params, node=name)
             self.form.changed.connect(self._param_changed)
             layout.addWidget(self.form)
         else:

@@ -1,4 +1,5 @@
-"""The "vary" toggle beside every project setting in the generated forms (Training, Data…).
+"""The "vary" toggle beside every project setting in the generated forms (Training, Data…)
+and beside every numeric or choice parameter of the layer in the inspector (`node:NAME.PARAM`).
 
 `DRAFT` is the search space being drawn up: key -> values text ("0, 10, 20"). A toggle in a
 settings form and the Vary box of the Experiments section's space editor both edit it, and
@@ -62,9 +63,18 @@ def setting_key(spec: ParamSpec) -> str | None:
     return None
 
 
+def field_key(form: Any, spec: ParamSpec) -> str | None:
+    """The space key of a form's field: 'node:c1.filters' in the inspector's form of layer c1,
+    'training.learning_rate' in a settings form, None for a field a sweep cannot vary."""
+    node = getattr(form, "node", None)
+    if node:
+        return f"node:{node}.{spec.name}" if spec.kind in VARIABLE_KINDS else None
+    return setting_key(spec)
+
+
 def vary_toggle(form: Any, spec: ParamSpec) -> QWidget | None:
-    """The FIELD_EXTRAS hook: a checkable "vary" button beside a project setting."""
-    key = setting_key(spec)
+    """The FIELD_EXTRAS hook: a checkable "vary" button beside a project setting or a layer parameter."""
+    key = field_key(form, spec)
     if key is None:
         return None
     button = QToolButton()

@@ -321,15 +321,17 @@ class ParamForm(QWidget):
     for combinations that are wrong although each field is fine: the fields involved show
     the message and are not committed until the combination is right again.
     `where` names the form in messages ("Training settings").
+    `node` names the layer whose parameters the form edits (the inspector), for FIELD_EXTRAS.
     """
 
     changed = Signal(str, object)
 
     def __init__(self, specs: tuple[ParamSpec, ...], values: dict[str, Any], parent=None,
                  rules: Callable[[dict[str, Any]], list[tuple[tuple[str, ...], str]]] | None = None,
-                 where: str = ""):
+                 where: str = "", node: str | None = None):
         super().__init__(parent)
         self.fields: dict[str, Field] = {}
+        self.node = node
         self.rules = rules
         self.where = where
         self.values = {spec.name: values.get(spec.name, spec.default) for spec in specs}
