@@ -34,7 +34,7 @@ from cnnstudio.experiments.results import TrialRow, best_row, sort_rows
 from cnnstudio.experiments.sweep_file import OBJECTIVES, SweepDir
 from cnnstudio.experiments.trial_project import apply_command, settings_label
 from cnnstudio.gui.child_process import cli_command, process_environment
-from cnnstudio.gui.panels.common import box, muted, open_folder
+from cnnstudio.gui.panels.common import box, muted
 from cnnstudio.gui.panels.experiments_plots import (
     STATUS_BRUSH,
     ParallelCoordinates,
@@ -45,6 +45,7 @@ from cnnstudio.gui.panels.experiments_space import SpaceEditor, SweepOptions
 from cnnstudio.gui.panels.plots import pg
 from cnnstudio.gui.panels.training_text import duration
 from cnnstudio.project.model import Change, ProjectModel
+from cnnstudio.training.run_records import is_run
 from cnnstudio.training.runstore import RunStore
 
 COLUMNS = ("#", "Status", "Objective", "Epoch", "Params", "MACs", "Time", "Settings")
@@ -53,6 +54,7 @@ POLL_MS = 1000
 
 class ExperimentsPanel(QWidget):
     message = Signal(str)
+    show_section = Signal(str)  # "Open trial" shows the trial's run in the Runs section
 
     def __init__(self, model: ProjectModel, runs: RunStore, parent: QWidget | None = None):
         super().__init__(parent)
@@ -119,7 +121,8 @@ class ExperimentsPanel(QWidget):
         table_column.addWidget(self.table, 1)
         actions = QHBoxLayout()
         self.open_trial_button = QPushButton("Open trial")
-        self.open_trial_button.setToolTip("Open the trial's run folder: an ordinary run (export, resume, fine-tune).")
+        self.open_trial_button.setToolTip("Show the trial's run in the Runs section: an ordinary run (curves, "
+                                          "what changed, export, resume, fine-tune).")
         self.apply_button = QPushButton("Apply settings to project")
         self.apply_button.setToolTip("Set the selected trial's settings in the project (one undo step).")
         self.export_button = QPushButton("Export best…")
@@ -348,9 +351,20 @@ class ExperimentsPanel(QWidget):
 
     # ---- acting on trials ---------------------------------------------------------------
     def open_trial(self) -> None:
+        """The selected trial's run joins the run store's list; the Runs section shows it selected."""
         chosen = self.selected()
-        if chosen and chosen[0].run_dir:
-            open_folder(Path(chosen[0].run_dir))
+        if not chosen or not chosen[0].run_dir:
+            return
+        path = Path(chosen[0].run_dir)
+        if not is_run(path):
+            self.message.emit(f"Trial {chosen[0].number}: {path} is not a run directory yet (the trial has not "
+                              "started, or its folder was moved).")
+            return
+        self.show_section.emit("Runs")  # first: the Runs section is built on first show, then hears the run
+        try:
+            self.runs.include(path)
+        except StudioError as exc:
+            self.message.emit(f"Trial {chosen[0].number}: {exc}")
 
     def apply_selected(self) -> None:
         """The selected trial's settings into the project, as one undoable edit."""

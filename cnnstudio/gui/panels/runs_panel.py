@@ -120,10 +120,17 @@ class RunsPanel(QWidget):
 
     def _runs_changed(self, change: RunChange) -> None:
         # A new or finished run: it and the one before it are selected, so "what changed" shows.
+        # An included run (Experiments' "Open trial") is selected alone and scrolled to.
+        if change.kind == "included":
+            self._show_runs(select_newest=False, select=change.paths)
+            return
         self._show_runs(select_newest=change.kind in ("started", "finished"))
 
-    def _show_runs(self, select_newest: bool) -> None:
-        keep = set() if select_newest else {run.path for run in self.selected()}
+    def _show_runs(self, select_newest: bool, select: tuple[Path, ...] = ()) -> None:
+        if select:
+            keep = {path.resolve() for path in select}
+        else:
+            keep = set() if select_newest else {run.path.resolve() for run in self.selected()}
         folder = self.folder()
         self.folder_label.setText(f"{len(self.runs)} run(s) in {folder}" if folder else
                                   "Save the project: its runs are kept in runs/ beside the project file.")
@@ -147,12 +154,15 @@ class RunsPanel(QWidget):
                 if col in (3, 4, 5, 6, 7):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
-        rows = [i for i, run in enumerate(self.runs) if run.path in keep] or list(range(min(2, len(self.runs))))
+        rows = [i for i, run in enumerate(self.runs) if run.path.resolve() in keep] or \
+            list(range(min(2, len(self.runs))))
         model = self.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for row in rows:
             model.select(self.table.model().index(row, 0), flags)
         self.table.blockSignals(False)
+        if rows:
+            self.table.scrollToItem(self.table.item(rows[0], 0))
         self._selection_changed()
 
     def selected(self) -> list[run_records.RunSummary]:
