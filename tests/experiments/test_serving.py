@@ -4,7 +4,12 @@ gives exactly what a fresh `python -m cnnstudio.training.worker JOB` gives."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import queue
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,7 +20,7 @@ from cnnstudio.training.checkpoints import decode_checkpoint
 from cnnstudio.training.job import Job
 from cnnstudio.training.process import WorkerProcess
 from cnnstudio.training.rundir import RunDirectory
-from tests.experiments.helpers import environment, small_digits
+from tests.experiments.helpers import REPO, environment, show, small_digits, wait_for, write_space
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +104,33 @@ def test_a_failed_job_ends_the_persistent_worker(tmp_path):
             assert not server.alive() and server.submit(1, bad, events) is None
         finally:
             server.close()
+
+
+def test_a_reused_worker_killed_mid_trial_is_replaced_and_the_trial_resumed(tmp_path):
+    env = environment(tmp_path / "cache")
+    project = small_digits(tmp_path)
+    space = write_space(tmp_path / "space.json", {"list": [{"training.learning_rate": 0.001},
+                                                           {"training.learning_rate": 0.002}]})
+    sweep = tmp_path / "sweep"
+    scheduler = subprocess.Popen([sys.executable, "-m", "cnnstudio", "sweep", str(project), "--space", str(space),
+                                  "--epochs", "3", "-o", str(sweep)], cwd=REPO, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first, second = (sweep / "trials" / name for name in ("trial-0000", "trial-0001"))
+    try:
+        wait_for(lambda: (first / "worker.pid").exists(), what="trial 0's worker")
+        first_pid = int((first / "worker.pid").read_text().split()[0])
+        wait_for(lambda: (second / "checkpoints" / "last.npz").exists(), what="trial 1's first checkpoint")
+        second_pid = int((second / "worker.pid").read_text().split()[0])
+        os.kill(second_pid, signal.SIGKILL)
+        _out, err = scheduler.communicate(timeout=600)
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+    assert second_pid == first_pid  # trial 1 ran in trial 0's process
+    assert scheduler.returncode == 0, err[-3000:]
+    assert "trial 1: its worker ended without finishing; resuming it from its checkpoint" in err
+    trials = show(env, sweep)["trials"]
+    assert [t["status"] for t in trials] == ["completed", "completed"]
+    assert [row["epoch"] for row in RunDirectory(second).read_metrics()] == [1, 2, 3]
+    events = [json.loads(line) for line in (second / "events.jsonl").read_text().splitlines() if line.strip()]
+    assert [e["mode"] for e in events if e["event"] == "started"] == ["train", "resume"]
