@@ -403,6 +403,11 @@ class MainWindow(QMainWindow):
             raise StudioError(f"Unknown section {name!r}: choose one of {', '.join(names)}.")
         self.rail.setCurrentRow(names.index(name))
 
+    def look_inside(self, run_dir: str, image: str) -> None:
+        """Open `image` in the Inside section with the run as its source (a panel's `look_inside` signal)."""
+        self.show_section("Inside")
+        self.sections["Inside"].look_at(image, run_dir)
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         urls = event.mimeData().urls()
         path = Path(urls[0].toLocalFile()) if urls else None

@@ -48,7 +48,8 @@ def _architecture(window: MainWindow) -> QWidget:
 def _panel(module: str, name: str, models: bool = False) -> SectionFactory:
     """A panel of cnnstudio.gui.panels, imported when its section is first shown.
 
-    `models`: the panel takes (model, runs) and may have a `message` signal for the status bar.
+    `models`: the panel takes (model, runs) and may have a `message` signal for the status bar, a
+    `show_section(name)` signal and a `look_inside(run_dir, image)` signal (window navigation).
     """
 
     def make(window: MainWindow) -> QWidget:
@@ -70,6 +71,9 @@ def _panel(module: str, name: str, models: bool = False) -> SectionFactory:
         show_section = getattr(page, "show_section", None)
         if show_section is not None:
             show_section.connect(window.show_section)
+        look_inside = getattr(page, "look_inside", None)  # (run_dir, image): the Inside section shows it
+        if look_inside is not None:
+            look_inside.connect(window.look_inside)
         return page
 
     return make

@@ -1,7 +1,9 @@
 """The validation images of one confusion-matrix cell, most confident first; exclude or relabel.
 
 Curation changes only the project (Project.exclusions / Project.relabels): the files on
-disk are never touched. Retrain to see the effect.
+disk are never touched. Retrain to see the effect. "Look inside" (button, a tile's context
+menu or a double-click) asks for one image to be opened in the Inside section with the run
+as source: `look_inside(run_dir, image)`, which the panel passes on to the window.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QVBoxLayout,
 )
@@ -47,11 +50,18 @@ def relative_to_dataset(project: Any, path: str) -> str | None:
         return None
 
 
+LOOK_TIP = ("Open the selected image in the Inside section: this run's feature maps and saliency for it, "
+            "at its last checkpoint (also: double-click a tile, or its context menu).")
+
+
 class CellDialog(QDialog):
+    look_inside = Signal(str, str)  # run directory, image path
+
     def __init__(self, model: ProjectModel, classes: list[str], entries: list[dict[str, Any]],
-                 true: int, predicted: int, parent=None):
+                 true: int, predicted: int, parent=None, run_dir: str | Path | None = None):
         super().__init__(parent)
         self.model, self.classes = model, classes
+        self.run_dir = None if run_dir is None else str(run_dir)
         self.project = model.project
         name = lambda i: classes[i] if i < len(classes) else str(i)  # noqa: E731
         self.setWindowTitle(f"True {name(true)} → predicted {name(predicted)}")
@@ -80,8 +90,17 @@ class CellDialog(QDialog):
             self.list.addItem(item)
             self.items[entry["path"]] = item
         self.thumbs.request([e["path"] for e in reversed(entries)])
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._tile_menu)
+        self.list.itemDoubleClicked.connect(self._look_inside_item)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.list, 1)
         row = QHBoxLayout()
+        self.look_button = QPushButton("Look inside")
+        self.look_button.clicked.connect(self.look_inside_selected)
+        self.look_button.setVisible(self.run_dir is not None)
+        row.addWidget(self.look_button)
+        row.addSpacing(12)
         self.exclude_button = QPushButton("Exclude from project")
         self.exclude_button.setToolTip("Leave the selected files out of training (the files stay on disk).")
         self.exclude_button.clicked.connect(self.exclude_selected)
@@ -102,6 +121,7 @@ class CellDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self._selection_changed()
 
     def _loaded(self, batch) -> None:
         for path, pixmap in batch:
@@ -111,6 +131,47 @@ class CellDialog(QDialog):
 
     def selected_paths(self) -> list[str]:
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
+
+    def _selection_changed(self) -> None:
+        one = len(self.list.selectedItems()) == 1
+        self.look_button.setEnabled(one and self.run_dir is not None)
+        self.look_button.setToolTip(LOOK_TIP if one else "Select one image to open it in the Inside section.")
+
+    def look_inside_selected(self) -> bool:
+        paths = self.selected_paths()
+        return len(paths) == 1 and self._look_inside(paths[0])
+
+    def _look_inside_item(self, item: QListWidgetItem) -> None:
+        self._look_inside(item.data(Qt.ItemDataRole.UserRole))
+
+    def _look_inside(self, path: str) -> bool:
+        """Hand the image over (the dialog closes: the Inside section takes its place)."""
+        if self.run_dir is None:
+            return False
+        self.look_inside.emit(self.run_dir, path)
+        self.accept()
+        return True
+
+    def tile_menu(self, item: QListWidgetItem) -> QMenu:
+        """The context menu of one tile: look inside it, exclude it, relabel it."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        path = item.data(Qt.ItemDataRole.UserRole)
+        look = menu.addAction("Look inside", lambda: self._look_inside(path))
+        look.setEnabled(self.run_dir is not None)
+        menu.addSeparator()
+        menu.addAction("Exclude from project", self.exclude_selected)
+        menu.addAction(f"Relabel as '{self.relabel_box.currentText()}'",
+                       lambda: self.relabel_selected(self.relabel_box.currentText()))
+        return menu
+
+    def _tile_menu(self, position: QPoint) -> None:
+        item = self.list.itemAt(position)
+        if item is None:
+            return
+        if not item.isSelected():  # the menu acts on the tile under the pointer
+            self.list.setCurrentItem(item)
+        self.tile_menu(item).popup(self.list.viewport().mapToGlobal(position))
 
     def exclude_selected(self) -> int:
         exclusions, relabels = list(self.project.exclusions), dict(self.project.relabels)

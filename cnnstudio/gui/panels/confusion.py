@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from cnnstudio.gui import theme
@@ -15,8 +17,15 @@ def _blend(low: QColor, high: QColor, t: float) -> QColor:
                   int(low.blue() + (high.blue() - low.blue()) * t))
 
 
+HIGHLIGHT = QColor("#f5c400")  # an outline that reads on both the blue and the orange cells
+
+
 class ConfusionMatrix(QWidget):
-    """Rows = true class, columns = predicted. Click a cell: `cell_clicked(true, predicted)`."""
+    """Rows = true class, columns = predicted. Click a cell: `cell_clicked(true, predicted)`.
+
+    `highlight_cells` outlines cells chosen elsewhere (the embedding map's selection), with how
+    many of each cell's images are chosen; a new matrix clears the highlight.
+    """
 
     cell_clicked = Signal(int, int)
 
@@ -24,6 +33,7 @@ class ConfusionMatrix(QWidget):
         super().__init__(parent)
         self.matrix: list[list[int]] = []
         self.classes: list[str] = []
+        self.highlighted: dict[tuple[int, int], int | None] = {}
         self.setMouseTracking(True)
         self.setMinimumSize(220, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -32,6 +42,16 @@ class ConfusionMatrix(QWidget):
     def set_matrix(self, matrix: list[list[int]] | None, classes: list[str]) -> None:
         self.matrix = [list(map(int, row)) for row in matrix or []]
         self.classes = list(classes)
+        self.highlighted = {}
+        self.update()
+
+    def highlight_cells(self, cells: Mapping[tuple[int, int], int] | Iterable[tuple[int, int]]) -> None:
+        """Outline these (true, predicted) cells; a mapping also gives how many of the cell's images
+        are chosen (said in the cell's tooltip). Empty: no highlight. Cells outside the matrix are ignored."""
+        n = len(self.matrix)
+        counts = cells if isinstance(cells, Mapping) else dict.fromkeys(cells)
+        self.highlighted = {(int(r), int(c)): (None if k is None else int(k)) for (r, c), k in counts.items()
+                            if 0 <= int(r) < n and 0 <= int(c) < n}
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -66,8 +86,11 @@ class ConfusionMatrix(QWidget):
         true = self.classes[row] if row < len(self.classes) else str(row)
         predicted = self.classes[col] if col < len(self.classes) else str(col)
         verdict = "correct" if row == col else f"predicted as '{predicted}'"
-        return (f"{count} validation image(s) of '{true}' {verdict} ({count / total:.0%} of '{true}').\n"
-                "Click to see them.")
+        text = f"{count} validation image(s) of '{true}' {verdict} ({count / total:.0%} of '{true}')."
+        if (row, col) in self.highlighted:
+            chosen = self.highlighted[(row, col)]
+            text += "\nHighlighted" + ("" if chosen is None else f": {chosen} of them selected") + "."
+        return text + "\nClick to see them."
 
     def event(self, event) -> bool:  # noqa: D102
         if event.type() == QEvent.Type.ToolTip:
@@ -125,6 +148,11 @@ class ConfusionMatrix(QWidget):
                     painter.setPen(QColor("#ffffff") if share > 0.45 else
                                    (colours.text if count else colours.muted))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
+        if self.highlighted:
+            painter.setPen(QPen(HIGHLIGHT, max(2.0, min(cell_w, cell_h) / 12)))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for r, c in self.highlighted:
+                painter.drawRect(QRectF(left + c * cell_w + 1, top + r * cell_h + 1, cell_w - 3, cell_h - 3))
         painter.setFont(self.font())
         painter.setPen(colours.text)
         metrics = QFontMetrics(self.font())

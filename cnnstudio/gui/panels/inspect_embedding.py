@@ -2,8 +2,8 @@
 
 One colour per true class, mistakes drawn as crosses. Hover a point: its thumbnail and
 classes. Click a point: `point_chosen(path)` (the panel shows it, its top-5 and saliency).
-Click a confusion cell: its points are highlighted; a lasso (Shift+drag) selects points and
-says which cells they fall in.
+Linked both ways with the confusion matrix beside it: a clicked cell highlights its points;
+lassoed points (Shift+drag) and a clicked point outline their cells in the matrix.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 
 from cnnstudio.gui.panels.common import muted, style_plot  # noqa: E402
-from cnnstudio.gui.panels.confusion import ConfusionMatrix  # noqa: E402
+from cnnstudio.gui.panels.confusion import HIGHLIGHT, ConfusionMatrix  # noqa: E402
 from cnnstudio.inspect.render import PALETTE  # noqa: E402
 from cnnstudio.inspect.results import Embedding  # noqa: E402
 
@@ -114,6 +114,7 @@ class EmbeddingView(QWidget):
         self.hover = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.hover.setFixedSize(120, 120)
         self.hover_text = muted("")
+        self.hover_text.setMinimumHeight(2 * self.hover_text.fontMetrics().lineSpacing() + 6)  # name + classes
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.matrix, 1)
@@ -171,7 +172,8 @@ class EmbeddingView(QWidget):
         self._draw()
         self.plot.getPlotItem().enableAutoRange()
         self.status.setText(f"{len(embedding.images)} {embedding.split} images, {int(embedding.mistakes.sum())} "
-                            "mistakes (crosses). Click a confusion cell to highlight its points.")
+                            "mistakes (crosses). Click a confusion cell to highlight its points; lasso points "
+                            "(Shift+drag) or click one to outline their cells.")
 
     def _draw(self) -> None:
         """One setData with arrays (brushes and pens shared per class): cheap at thousands of points."""
@@ -181,7 +183,7 @@ class EmbeddingView(QWidget):
         colours = [QColor(*PALETTE[i % len(PALETTE)]) for i in range(max(len(embedding.class_names), 1))]
         brushes = [pg.mkBrush(colour) for colour in colours]
         pens = [pg.mkPen(colour) for colour in colours]
-        lit_pen = pg.mkPen("w", width=2)
+        lit_pen = pg.mkPen(HIGHLIGHT, width=2.5)  # the colour that outlines their cells in the matrix
         true = embedding.true.astype(int)
         self.scatter.setData(
             x=embedding.points[:, 0].astype(float), y=embedding.points[:, 1].astype(float),
@@ -197,6 +199,7 @@ class EmbeddingView(QWidget):
         self.highlighted = np.zeros(len(self.embedding.images), dtype=bool)
         self.highlighted[self.embedding.in_cell(true, predicted)] = True
         self._draw()
+        self.matrix.highlight_cells({(true, predicted): int(self.highlighted.sum())})
         names = self.embedding.class_names
         self.status.setText(f"{int(self.highlighted.sum())} images of class {names[true]} predicted as "
                             f"{names[predicted]} highlighted.")
@@ -213,6 +216,7 @@ class EmbeddingView(QWidget):
         for i in chosen:
             key = (int(embedding.true[i]), int(embedding.predicted[i]))
             cells[key] = cells.get(key, 0) + 1
+        self.matrix.highlight_cells(cells)
         names = embedding.class_names
         parts = [f"{count} {names[t]}→{names[p]}" for (t, p), count in sorted(cells.items(), key=lambda c: -c[1])]
         self.status.setText(f"{len(chosen)} images selected: {', '.join(parts) or 'none'} (true→predicted).")
@@ -222,7 +226,22 @@ class EmbeddingView(QWidget):
         if self.embedding is None or not len(points):
             return
         index = int(points[0].data())
-        self.point_chosen.emit(self.embedding.images[index])
+        self.choose_point(index)
+
+    def choose_point(self, index: int) -> None:
+        """One point chosen: it and its confusion cell are highlighted, and `point_chosen` names its image."""
+        embedding = self.embedding
+        if embedding is None or not 0 <= index < len(embedding.images):
+            return
+        self.highlighted = np.zeros(len(embedding.images), dtype=bool)
+        self.highlighted[index] = True
+        self._draw()
+        true, predicted = int(embedding.true[index]), int(embedding.predicted[index])
+        self.matrix.highlight_cells({(true, predicted): 1})
+        names = embedding.class_names
+        self.status.setText(f"{Path(embedding.images[index]).name}: true {names[true]}, predicted "
+                            f"{names[predicted]} (its cell is outlined in the matrix).")
+        self.point_chosen.emit(embedding.images[index])
 
     def _hovered(self, _item, points, *_: Any) -> None:
         if self.embedding is None or not len(points):

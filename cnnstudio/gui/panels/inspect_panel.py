@@ -3,7 +3,8 @@
 Takes a source (the project, untrained, or one of its runs) from the project model and the
 run store; every TensorFlow computation runs in the inspection helper process
 (cnnstudio/inspect/service.py) and arrives as an .npz of plain results that the views draw.
-`show_layer(name)` is the slot a card click in the editor calls.
+`show_layer(name)` is the slot a card click in the editor calls; `look_at(image, run)` the one the
+confusion-cell dialog's "Look inside" reaches through the window (`MainWindow.look_inside`).
 """
 
 from __future__ import annotations
@@ -184,11 +185,43 @@ class InspectPanel(QWidget):
         self.image_label.setText("No image yet: choose one or drop it here.")
 
     def set_image(self, path: str) -> None:
+        self._label_image(path)
+        self.maps.image_changed()
+        self.saliency.refresh()
+
+    def _label_image(self, path: str) -> None:
         self.image = path
         self.image_label.setText(Path(path).name)
         self.image_label.setToolTip(path)
-        self.maps.image_changed()
-        self.saliency.refresh()
+
+    def look_at(self, image: str, run: str | None = None, checkpoint: str = "last") -> bool:
+        """Show `image` as seen by `run` (a run directory) at `checkpoint`: the confusion-cell dialog's
+        "Look inside", reached through the window. None keeps the source. False: the run is not a source."""
+        self._fill_sources()
+        index = self.source.currentIndex()
+        if run is not None:
+            wanted = Path(run).resolve()
+            index = next((i for i in range(self.source.count()) if self.source.itemData(i)[0] == "run"
+                          and Path(self.source.itemData(i)[1]).resolve() == wanted), -1)
+            if index < 0:
+                text = f"Run {Path(run).name} cannot be inspected yet: it has no completed epoch."
+                self.status.setText(text)
+                self.message.emit(text)
+                return False
+        point = self.checkpoint.findData(checkpoint) if run is not None else self.checkpoint.currentIndex()
+        changed = index != self.source.currentIndex() or point != self.checkpoint.currentIndex()
+        if changed:
+            for box, row in ((self.source, index), (self.checkpoint, point)):
+                box.blockSignals(True)
+                box.setCurrentIndex(row)
+                box.blockSignals(False)
+            self._label_image(image)
+            self._source_changed()  # the new source's layers arrive, then this image's maps
+        else:
+            self.set_image(image)
+        if self.tabs.currentWidget() not in (self.maps, self.saliency):
+            self.tabs.setCurrentWidget(self.maps)
+        return True
 
     def _choose_image(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)

@@ -42,6 +42,7 @@ from cnnstudio.training.runstore import RunChange, RunStore, made_progress
 class TrainingPanel(QWidget):
     message = Signal(str)  # for the window's status bar
     show_section = Signal(str)  # a failure's fix lives in another section (Data, Architecture)
+    look_inside = Signal(str, str)  # run directory, image: open it in the Inside section
 
     def __init__(self, model: ProjectModel, runs: RunStore, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,7 +99,6 @@ class TrainingPanel(QWidget):
         self.settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_frame, settings_box = box("Training settings", tip="Generated from the project's training section.")
         settings_box.addWidget(scrolled(self.settings_host), 1)
-        settings_frame.setMinimumWidth(300)
         splitter.addWidget(settings_frame)
 
         self.view = RunView()
@@ -430,7 +430,8 @@ class TrainingPanel(QWidget):
 
         predictions = read_val_predictions(self.run_dir) if self.run_dir else None
         dialog = CellDialog(self.model, self.classes, cell_entries(predictions, true, predicted),
-                            true, predicted, self)
+                            true, predicted, self, run_dir=self.run_dir)
+        dialog.look_inside.connect(self.look_inside)
         if predictions is None:
             dialog.status.setText("This run has no per-image validation predictions (val_predictions.json).")
         dialog.open()
