@@ -179,6 +179,7 @@ def test_lasso_and_clicked_point_outline_their_cells(qtbot, tmp_path, every_mous
     # Lasso the first two clusters' low points (the correct ones) and the red image taken for green.
     _lasso(view, [(-0.5, -0.5), (6.0, -0.5), (6.0, 0.6), (0.6, 0.6), (0.6, 2.5), (-0.5, 2.5)])
     assert np.flatnonzero(view.highlighted).tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert len(view.halo.data) == 7  # each ringed on the plot
     assert view.matrix.highlighted == {(0, 0): 3, (0, 1): 1, (1, 1): 3}
     assert "7 images selected" in view.status.text()
     view.matrix.ensurePolished()
@@ -191,7 +192,7 @@ def test_lasso_and_clicked_point_outline_their_cells(qtbot, tmp_path, every_mous
                          pos=_viewport_pos(view, 10.2, 2.0).toPoint())
     assert chosen.args == [embedding.images[11]]
     assert view.matrix.highlighted == {(2, 0): 1}
-    assert np.flatnonzero(view.highlighted).tolist() == [11]
+    assert np.flatnonzero(view.highlighted).tolist() == [11] and len(view.halo.data) == 1
     view.grab().save(str(tmp_path / "point.png"))
 
     # And the other way: a clicked cell highlights its points and outlines itself alone.

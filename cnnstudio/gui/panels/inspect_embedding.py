@@ -108,6 +108,11 @@ class EmbeddingView(QWidget):
         self.scatter = pg.ScatterPlotItem(size=9, hoverable=True, tip=None)
         self.scatter.sigClicked.connect(self._clicked)
         self.scatter.sigHovered.connect(self._hovered)
+        # Highlighted points get a ring in the colour that outlines their cells in the matrix, drawn
+        # under the points so a point keeps its class colour and its mark (circle or cross).
+        self.halo = pg.ScatterPlotItem(size=19, pen=pg.mkPen(HIGHLIGHT, width=2.5), brush=None)
+        self.halo.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.plot.addItem(self.halo)
         self.plot.addItem(self.scatter)
         self.matrix = ConfusionMatrix()
         self.matrix.cell_clicked.connect(self.highlight_cell)
@@ -139,6 +144,7 @@ class EmbeddingView(QWidget):
     def clear(self, text: str) -> None:
         self.embedding = None
         self.scatter.clear()
+        self.halo.clear()
         self.matrix.set_matrix(None, [])
         self.status.setText(text)
         self.compute.setEnabled(False)
@@ -183,13 +189,13 @@ class EmbeddingView(QWidget):
         colours = [QColor(*PALETTE[i % len(PALETTE)]) for i in range(max(len(embedding.class_names), 1))]
         brushes = [pg.mkBrush(colour) for colour in colours]
         pens = [pg.mkPen(colour) for colour in colours]
-        lit_pen = pg.mkPen(HIGHLIGHT, width=2.5)  # the colour that outlines their cells in the matrix
         true = embedding.true.astype(int)
         self.scatter.setData(
             x=embedding.points[:, 0].astype(float), y=embedding.points[:, 1].astype(float),
             data=np.arange(len(true)), symbol=np.where(embedding.mistakes, "x", "o").tolist(),
-            size=np.where(self.highlighted, 14, 9), brush=[brushes[t] for t in true],
-            pen=[lit_pen if lit else pens[t] for t, lit in zip(true, self.highlighted, strict=True)])
+            size=np.where(self.highlighted, 12, 9), brush=[brushes[t] for t in true], pen=[pens[t] for t in true])
+        lit = embedding.points[self.highlighted].astype(float)
+        self.halo.setData(x=lit[:, 0], y=lit[:, 1])
 
     # ---- linking ---------------------------------------------------------------------------
     def highlight_cell(self, true: int, predicted: int) -> None:
