@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -28,12 +28,36 @@ def box(title: str, widget: QWidget | None = None, tip: str = "") -> tuple[QFram
     return frame, layout
 
 
+class ColumnScroll(QScrollArea):
+    """A column that scrolls up and down only: at least as wide as its content's minimum plus
+    the vertical scroll bar, whether that bar shows or not, so a long form (an opened "More")
+    never brings a horizontal bar nor clips a field. The width follows the content when it
+    changes (a form rebuilt for another project, a field's error line, a wider label)."""
+
+    def __init__(self, widget: QWidget):
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(widget)
+        widget.installEventFilter(self)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return super().eventFilter(watched, event)
+
+    def _fit(self) -> None:
+        content = self.widget()
+        if content is None:
+            return
+        bar = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(content.minimumSizeHint().width() + bar + 2 * self.frameWidth())
+
+
 def scrolled(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
+    return ColumnScroll(widget)
 
 
 def muted(text: str = "") -> QLabel:

@@ -157,7 +157,8 @@ class Field(QWidget):
         layout.setSpacing(2)
         self.editor = self._make_editor(value)
         self.editor.setToolTip(spec.help)
-        self.editor.setMinimumWidth(60)  # the form must fit a narrow inspector
+        if not isinstance(self.editor, QComboBox):  # a choice keeps room for its longest text
+            self.editor.setMinimumWidth(60)  # the form must fit a narrow inspector
         layout.addWidget(self.editor)
         layout.addWidget(self.error)
 
@@ -179,7 +180,8 @@ class Field(QWidget):
         if spec.kind == "choice":
             box = QComboBox()
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(8)
+            # As wide as its longest choice ("balanced_accuracy"): a chosen value is never cut off.
+            box.setMinimumContentsLength(max(8, *(len(str(choice)) for choice in spec.choices)))
             for choice in spec.choices:
                 box.addItem(str(choice), choice)
             index = box.findData(value)
