@@ -101,6 +101,11 @@ class RunStore:
         key = Path(path).resolve()
         return next((run for run in self.runs if run.path.resolve() == key), None)
 
+    def is_included(self, path: str | Path) -> bool:
+        """True for a run listed from outside the runs folder (`include`: a sweep's trial)."""
+        key = Path(path).resolve()
+        return any(key == kept.resolve() for kept in self.included)
+
     def is_live(self, path: str | Path) -> bool:
         return self.live is not None and Path(path).resolve() == self.live.resolve()
 

@@ -101,6 +101,7 @@ def test_open_trial_shows_its_run_in_the_runs_section(window, qtbot, tmp_path):
     runs = window.sections["Runs"]  # built by the click
     assert window.stack.currentWidget() is runs
     assert [r.name for r in runs.selected()] == ["trial-0000"]  # the trial alone, selected
+    assert "0 run(s) in" in runs.folder_label.text() and "1 sweep trial(s)" in runs.folder_label.text()
     assert runs.acc_plot.getPlotItem().listDataItems()  # its curves drawn
     panel.table.selectRow(next(r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "1"))
     panel.open_trial()  # the Runs section exists now: it follows the second one too

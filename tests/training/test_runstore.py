@@ -91,6 +91,7 @@ def test_a_run_kept_elsewhere_is_included_until_another_project_opens(tmp_path):
     summary = store.include(trial)
     assert summary.name == "trial-0002" and seen[-1] == RunChange("included", (trial,))
     assert [r.name for r in store.runs] == ["trial-0002", "own"]  # newest first, with the project's
+    assert store.is_included(trial) and not store.is_included(runs_folder(project) / "own")
     store.include(trial)  # twice: listed once
     store.refresh()
     assert [r.name for r in store.runs] == ["trial-0002", "own"]

@@ -132,8 +132,10 @@ class RunsPanel(QWidget):
         else:
             keep = set() if select_newest else {run.path.resolve() for run in self.selected()}
         folder = self.folder()
-        self.folder_label.setText(f"{len(self.runs)} run(s) in {folder}" if folder else
-                                  "Save the project: its runs are kept in runs/ beside the project file.")
+        trials = sum(1 for run in self.runs if self.store.is_included(run.path))
+        shown = f" · {trials} sweep trial(s) opened from Experiments" if trials else ""
+        self.folder_label.setText(f"{len(self.runs) - trials} run(s) in {folder}{shown}" if folder else
+                                  "Save the project: its runs are kept in runs/ beside the project file." + shown)
         self.table.blockSignals(True)
         self.table.clearSelection()
         self.table.setRowCount(len(self.runs))
@@ -147,6 +149,8 @@ class RunsPanel(QWidget):
                       run.key_settings())
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
+                if col == 0:
+                    item.setToolTip(str(run.path))  # a sweep's trial-0003 says which sweep it is
                 if col == 1:
                     item.setForeground(pg.mkColor(STATUS_COLOURS.get(run.status, "#687284")))
                     if run.error:
