@@ -22,7 +22,10 @@ def _application():
         _set_icon(app)
     from cnnstudio.gui import theme
 
-    theme.apply(app)
+    if not theme.applied(app):
+        # Once per application: restyling re-polishes every live widget (and a widget that is
+        # being torn down can crash Qt while it is re-polished).
+        theme.apply(app)
     return app
 
 

@@ -103,6 +103,11 @@ DISABLED_DARK = {
 }
 
 
+def applied(app: QApplication) -> bool:
+    """Whether `apply` has styled this application (it then follows the system scheme itself)."""
+    return bool(app.property("cnnstudio_theme_follow"))
+
+
 def apply(app: QApplication) -> None:
     """Fusion style with a palette matching the system scheme."""
     global _current
