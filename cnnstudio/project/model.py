@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.graph.commands import Command as GraphCommand
-from cnnstudio.graph.commands import UndoStack
+from cnnstudio.graph.undo import UndoStack
 from cnnstudio.project.commands import ProjectCommand, SetField, SetSetting, as_project_command
 from cnnstudio.project.file import Project, save_project
 
