@@ -139,16 +139,24 @@ class RecipeRow(QWidget):
         row.addWidget(QLabel("Recipe"))
         self.chooser = QComboBox()
         self.chooser.setToolTip("Named sets of settings: pick one and review its changes before applying.")
+        # The first entry says that no recipe was applied: a recipe's name here would read as
+        # if the project already had its settings.
+        self.chooser.addItem("none applied: choose one…", None)
         for recipe in RECIPES.values():
             self.chooser.addItem(recipe.name, recipe.name)
         current = str(model.project.training.get("recipe", "none"))
-        self.chooser.setCurrentIndex(max(0, self.chooser.findData(current if current in RECIPES else "small-data")))
+        self.chooser.setCurrentIndex(max(0, self.chooser.findData(current)) if current in RECIPES else 0)
         row.addWidget(self.chooser, 1)
         self.button = QPushButton("Review…")
         self.button.setToolTip("Show the settings the recipe changes, then apply them as one undoable step.")
         self.button.clicked.connect(self.open_dialog)
         row.addWidget(self.button)
+        self.chooser.currentIndexChanged.connect(self._chosen)
+        self._chosen()
         self.dialog: RecipeDialog | None = None
+
+    def _chosen(self) -> None:
+        self.button.setEnabled(self.chooser.currentData() is not None)
 
     def open_dialog(self) -> RecipeDialog:
         self.dialog = RecipeDialog(self.model, str(self.chooser.currentData()), self)

@@ -105,3 +105,13 @@ def test_the_data_section_suggests_the_recipe_after_an_imbalanced_scan(studio, q
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert studio.model.project.training["class_weights"] == "balanced"
     qtbot.waitUntil(panel.recipe_hint.isHidden)
+
+
+def test_the_recipe_row_does_not_claim_a_recipe_the_project_never_had(qtbot, model):
+    assert model.project.training.get("recipe", "none") == "none"
+    row = RecipeRow(model)
+    qtbot.addWidget(row)
+    assert row.chooser.currentData() is None and "none applied" in row.chooser.currentText()
+    assert not row.button.isEnabled()  # nothing to review until a recipe is chosen
+    row.chooser.setCurrentIndex(row.chooser.findData("quick"))
+    assert row.button.isEnabled()
