@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cnnstudio.graph.analysis import human_count
+
 STATUS_NAMES = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running",
                 "WAITING": "waiting"}
 
@@ -142,7 +144,7 @@ def format_table(rows: list[TrialRow], objective: str, second: str | None) -> st
     for row in rows:
         value = "" if row.value is None else f"{row.value:.4f}"
         line = (f"{row.number:>4}  {row.status:<9}  {value:>12}  {row.best_epoch or '':>5}  "
-                f"{_count(row.params):>9}  {_count(row.macs):>9}  {_seconds(row.seconds):>7}")
+                f"{count_text(row.params):>9}  {count_text(row.macs):>9}  {_seconds(row.seconds):>7}")
         if second:
             line += f"  {'' if row.second_value is None else f'{row.second_value:.4g}':>12}"
         label = settings_label(row.settings)
@@ -152,13 +154,9 @@ def format_table(rows: list[TrialRow], objective: str, second: str | None) -> st
     return "\n".join(lines)
 
 
-def _count(value: int | None) -> str:
-    if value is None:
-        return ""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f}{unit}"
-    return str(value)
+def count_text(value: int | None) -> str:
+    """Parameters or MACs as the status bar writes them (blank when unknown)."""
+    return "" if value is None else human_count(value)
 
 
 def _seconds(value: float | None) -> str:

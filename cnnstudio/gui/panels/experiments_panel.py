@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.errors import StudioError
-from cnnstudio.experiments.results import TrialRow, best_row, sort_rows
+from cnnstudio.experiments.results import TrialRow, best_row, count_text, sort_rows
 from cnnstudio.experiments.sweep_file import OBJECTIVES, SweepDir
 from cnnstudio.experiments.trial_project import apply_command, settings_label
 from cnnstudio.gui.child_process import cli_command, process_environment
@@ -313,7 +313,7 @@ class ExperimentsPanel(QWidget):
         for r, row in enumerate(rows):
             value = "—" if row.value is None else f"{row.value:.4f}"
             values = (str(row.number), row.status + (" ★" if row.pareto else ""), value,
-                      str(row.best_epoch or ""), _count(row.params), _count(row.macs),
+                      str(row.best_epoch or ""), count_text(row.params), count_text(row.macs),
                       duration(row.seconds) if row.seconds else "—", settings_label(row.settings))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -424,15 +424,6 @@ class ExperimentsPanel(QWidget):
         self.open_trial_button.setEnabled(len(chosen) == 1 and bool(chosen[0].run_dir))
         self.apply_button.setEnabled(len(chosen) == 1)
         self.export_button.setEnabled(self.best() is not None and not running)
-
-
-def _count(value: int | None) -> str:
-    if value is None:
-        return ""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f}{unit}"
-    return str(value)
 
 
 if __name__ == "__main__":
