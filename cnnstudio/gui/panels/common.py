@@ -8,7 +8,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.gui import theme
 from cnnstudio.gui.child_process import child_environment, cli_command, python_command  # noqa: F401
@@ -58,6 +67,22 @@ class ColumnScroll(QScrollArea):
 
 def scrolled(widget: QWidget) -> QScrollArea:
     return ColumnScroll(widget)
+
+
+def row_table(columns: list[str] | tuple[str, ...]) -> QTableWidget:
+    """A read-only table of whole-row selections (runs, trials): columns fit their contents,
+    the last one stretches."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
 
 
 def muted(text: str = "") -> QLabel:

@@ -16,14 +16,11 @@ from typing import Any
 
 from PySide6.QtCore import QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -34,7 +31,7 @@ from cnnstudio.experiments.results import TrialRow, best_row, count_text, sort_r
 from cnnstudio.experiments.sweep_file import OBJECTIVES, SweepDir
 from cnnstudio.experiments.trial_project import apply_command, settings_label
 from cnnstudio.gui.child_process import cli_command, process_environment
-from cnnstudio.gui.panels.common import box, muted
+from cnnstudio.gui.panels.common import box, muted, row_table
 from cnnstudio.gui.panels.experiments_plots import (
     STATUS_BRUSH,
     ParallelCoordinates,
@@ -106,16 +103,7 @@ class ExperimentsPanel(QWidget):
         table_host = QWidget()
         table_column = QVBoxLayout(table_host)
         table_column.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = row_table(COLUMNS)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _index: self.open_trial())
         table_column.addWidget(self.table, 1)

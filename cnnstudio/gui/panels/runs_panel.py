@@ -11,14 +11,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
@@ -26,7 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.errors import StudioError
-from cnnstudio.gui.panels.common import SERIES_COLOURS, box, muted, open_folder, style_plot
+from cnnstudio.gui.panels.common import (
+    SERIES_COLOURS,
+    box,
+    muted,
+    open_folder,
+    row_table,
+    style_plot,
+)
 from cnnstudio.gui.panels.plots import pg
 from cnnstudio.gui.panels.training_text import duration
 from cnnstudio.project.model import ProjectModel
@@ -63,17 +67,7 @@ class RunsPanel(QWidget):
             bar.addWidget(button)
         outer.addLayout(bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.setSortingEnabled(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = row_table(COLUMNS)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         splitter.addWidget(self.table)
