@@ -1,5 +1,6 @@
-"""The Data section: folder scan (background, cancellable), class table and chart, thumbnails,
-unusable files; split, preprocessing and augmentation settings with live previews.
+"""The Data section: folder index shown at once, header checks and full decodes in the background
+(cancellable), class table and chart, thumbnails, unusable files; split, preprocessing and
+augmentation settings with live previews.
 
 Scanning, splitting and statistics are cnnstudio.data's; augmentation variants come from the
 training layer, computed in the TensorFlow helper process. Settings are edited through the
@@ -39,6 +40,7 @@ from cnnstudio.gui.panels.common import (
     scrolled,
 )
 from cnnstudio.gui.panels.data_preview_views import DataPreviews
+from cnnstudio.gui.panels.data_scan_views import DataScanViews
 from cnnstudio.gui.panels.data_settings import AugmentationForm
 from cnnstudio.gui.panels.data_summary import ClassesView
 from cnnstudio.gui.panels.recipe_dialog import RecipeSuggestion
@@ -53,7 +55,7 @@ SECTIONS = ("dataset", "preprocessing", "augmentation")  # the project sections 
 CURATION = ("split", "exclusions", "relabels")  # project fields that change the split preview
 
 
-class DataPanel(DataPreviews, QWidget):
+class DataPanel(DataScanViews, DataPreviews, QWidget):
     progressed = Signal(int, int, str)  # emitted from worker threads; queued to the GUI thread
     message = Signal(str)  # for the window's status bar
 
@@ -97,11 +99,19 @@ class DataPanel(DataPreviews, QWidget):
         choose = QPushButton("Choose…")
         choose.clicked.connect(self.choose_folder)
         self.rescan_button = QPushButton("Rescan")
-        self.rescan_button.clicked.connect(self.start_scan)
+        self.rescan_button.clicked.connect(lambda: self.start_scan())
+        self.rescan_button.setToolTip("List the folder again and check what changed (unchanged files are "
+                                      "not read again).")
+        self.verify_button = QPushButton("Verify all images")
+        self.verify_button.setToolTip("Decode every image in full, in the background: slower than the header "
+                                      "checks, and catches damaged pixel data. Cancel keeps what is done; the "
+                                      "next verification goes on from there.")
+        self.verify_button.clicked.connect(self.verify_images)
         row.addWidget(self.folder_edit, 1)
         row.addWidget(choose)
         row.addWidget(self.rescan_button)
         folder_box.addLayout(row)
+        folder_box.addWidget(self.verify_button, alignment=Qt.AlignmentFlag.AlignLeft)
         progress_row = QHBoxLayout()
         self.progress = QProgressBar()
         self.cancel_button = QPushButton("Cancel")
@@ -119,7 +129,7 @@ class DataPanel(DataPreviews, QWidget):
         folder_box.addWidget(self.recipe_hint)
         column.addWidget(folder_frame)
         self.classes_view = ClassesView()
-        self.classes_view.class_chosen.connect(lambda row: self.class_filter.setCurrentIndex(row + 1))
+        self.classes_view.class_chosen.connect(lambda label: self.class_filter.setCurrentIndex(label + 1))
         self.class_table, self.chart = self.classes_view.class_table, self.classes_view.chart
         self.unusable = self.classes_view.unusable
         column.addWidget(self.classes_view, 1)
@@ -211,9 +221,10 @@ class DataPanel(DataPreviews, QWidget):
         self.shown_folder = self.project.dataset.get("folder", "")
         folder = self.project.dataset_folder()
         self.folder_edit.setText(str(folder) if folder else "")
-        self.scan = None
+        self.cancel(quiet=True)
+        self.scan = self.index = None
         self._clear_messages()
-        self._show_scan()
+        self._show_summary(None)
         if folder is not None and (chosen or folder.is_dir()):
             self.start_scan()
 
@@ -323,82 +334,7 @@ class DataPanel(DataPreviews, QWidget):
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.rescan_button.setEnabled(not busy)
-
-    def start_scan(self) -> None:
-        from cnnstudio.data.scan import scan_folder
-
-        folder = self.project.dataset_folder()
-        if folder is None:
-            return
-        self.cancel()
-        self.state = TaskState(self._emit_progress, min_interval=0.1)
-        self._set_busy(True)
-        self.summary.setText(f"Scanning {folder}…")
-        self.scan_worker = self._run(scan_folder, folder, False, self.state, done=self._scanned,
-                                     failed=self._scan_failed)
-
-    def _emit_progress(self, state: TaskState) -> None:
-        """Called in the scan's thread: once the panel is shutting down, nothing is emitted, so a
-        late update cannot reach a signal whose object Qt has already deleted."""
-        if not self.closing:
-            self.progressed.emit(state.done, state.total, state.message)
-
-    def _progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{message} %v/%m")
-
-    def cancel(self) -> None:
-        if self.state is not None:
-            self.state.cancel()
-            self.state = None
-
-    def _scan_failed(self, exc: Exception) -> None:
-        self._set_busy(False)
-        self.summary.setText(str(exc))
-
-    def _scanned(self, result) -> None:
-        self._set_busy(False)
-        self.state = None
-        self.scan = result
-        self._show_scan()
-        self.update_split()
-        self.update_preprocessing()
-        self.update_augmentation()
-
-    def _show_scan(self) -> None:
-        scan = self.scan
-        self.classes_view.show_scan(scan)
-        self.class_filter.blockSignals(True)
-        self.class_filter.clear()
-        self.class_filter.addItem("All classes", None)
-        if scan is None:
-            self.class_filter.blockSignals(False)
-            self.model.set_entries([])
-            self.summary.setText("No folder scanned yet." if not self.project.dataset.get("folder") else "")
-            self.warnings.setText("")
-            return
-        counts = scan.counts()
-        for name, count in counts.items():
-            self.class_filter.addItem(f"{name} ({count})", name)
-        self.class_filter.blockSignals(False)
-        sizes = {f"{r.width}×{r.height}" for r in scan.images[:2000]}
-        self.summary.setText(f"<b>{len(scan.images):,}</b> images in <b>{len(counts)}</b> classes "
-                             f"({scan.layout} layout), {len(scan.unreadable)} unusable, "
-                             f"{len(sizes)} image size(s).")
-        found = scan.warnings(unusable_list="listed below, under Unusable files")
-        self.warnings.setText("\n".join(f"⚠ {w}" for w in found) or (scan.problem() or ""))
-        self.recipe_hint.show_for(counts)
-        self._fill_thumbnails()
-
-    def _fill_thumbnails(self) -> None:
-        if self.scan is None:
-            return
-        wanted = self.class_filter.currentData()
-        entries = [(str(self.scan.folder / r.path), r.class_name) for r in self.scan.images
-                   if wanted is None or r.class_name == wanted]
-        self.model.set_entries(entries)
-        self.thumb_count.setText(f"{len(entries):,} image(s)")
+        self.verify_button.setEnabled(not busy and self.scan is not None)
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

@@ -101,7 +101,8 @@ class DataPreviews:
     def update_augmentation(self) -> None:
         from cnnstudio.data import input_shape
 
-        if self.scan is None or not self.scan.images:
+        summary = self.folder_summary
+        if self.scan is None or summary is None or not summary.samples:
             return
         if not self.isVisible():  # the TensorFlow helper starts only once someone looks at the preview
             self._augment_pending = True
@@ -112,13 +113,7 @@ class DataPreviews:
         except Exception as exc:  # no fixed Input size: say so
             self.aug_status.setText(str(exc))
             return
-        picks, seen = [], set()
-        for record in self.scan.images:
-            if record.class_name not in seen:
-                seen.add(record.class_name)
-                picks.append(str(self.scan.folder / record.path))
-            if len(picks) == 3:
-                break
+        picks = list(summary.samples)  # the first usable image of the first classes (found by the scan's worker)
         out = str(Path(self.temp.name) / f"augment-{self.aug_seed}.npz")
         self.aug_status.setText("Augmenting with the training layer…")
         helper_for(self.window()).request(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
@@ -24,8 +26,6 @@ THUMB = 96
 
 def load_thumbnail(path: str, size: int) -> QImage:
     """A QImage of at most size×size pixels (safe in a worker thread: QImage, not QPixmap)."""
-    import numpy as np
-
     try:
         with Image.open(path) as image:
             image.draft("RGB", (size, size))
@@ -121,41 +121,61 @@ class ThumbnailLoader(QObject):
 
 
 class ThumbnailModel(QAbstractListModel):
-    """Image files of the scan; icons load lazily when the view asks for them."""
+    """The folder's image files, one row per index position in `rows` (a numpy array): paths are
+    built only when the view asks for a row; icons load lazily off the GUI thread."""
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(parent)
         self.loader = loader
-        self.entries: list[tuple[str, str]] = []  # (absolute path, class)
-        self.rows: dict[str, int] = {}
+        self.root = ""
+        self.paths: Sequence[str] = ()  # the index's relative paths (shared, not copied)
+        self.class_names: list[str] = []
+        self.labels = np.zeros(0, np.int32)
+        self.rows = np.zeros(0, np.int32)  # index positions shown, in order
+        self.pending: dict[str, int] = {}  # path -> row of thumbnails asked for and not loaded yet
         blank = QPixmap(THUMB, THUMB)
         blank.fill(QColor(0, 0, 0, 0))
         self.blank = blank
         loader.loaded.connect(self._loaded)
 
-    def set_entries(self, entries: list[tuple[str, str]]) -> None:
+    def set_files(self, root: str | Path, paths: Sequence[str], class_names: list[str], labels: np.ndarray,
+                  rows: np.ndarray) -> None:
+        """Show `rows` (positions into `paths` and `labels`); nothing per file is built here."""
         self.beginResetModel()
         self.loader.forget()
-        self.entries = entries
-        self.rows = {path: i for i, (path, _c) in enumerate(entries)}
+        self.pending.clear()
+        self.root, self.paths, self.class_names, self.labels, self.rows = str(root), paths, class_names, labels, rows
         self.endResetModel()
 
+    def clear(self) -> None:
+        self.set_files("", (), [], np.zeros(0, np.int32), np.zeros(0, np.int32))
+
+    def path(self, row: int) -> str:
+        return f"{self.root}/{self.paths[int(self.rows[row])]}"
+
+    def class_name(self, row: int) -> str:
+        return self.class_names[int(self.labels[int(self.rows[row])])]
+
     def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(self.entries)
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if not index.isValid() or index.row() >= len(self.rows):
             return None
-        path, name = self.entries[index.row()]
+        row = index.row()
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.loader.get(path) or self.blank
+            path = self.path(row)
+            pixmap = self.loader.get(path)
+            if pixmap is None:
+                self.pending[path] = row
+            return pixmap or self.blank
         if role == Qt.ItemDataRole.DisplayRole:
-            return Path(path).name
+            return self.paths[int(self.rows[row])].rsplit("/", 1)[-1]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{path}\nclass: {name}"
+            return f"{self.path(row)}\nclass: {self.class_name(row)}"
         return None
 
     def _loaded(self, batch) -> None:
-        rows = [self.rows[p] for p, _pix in batch if p in self.rows]
+        rows = [self.pending.pop(path) for path, _pixmap in batch if path in self.pending]
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -19,10 +20,10 @@ def test_scan_fills_classes_thumbnails_and_unusable_list(studio, qtbot):
     panel = studio.sections["Data"]
     studio.show_section("Data")  # thumbnails load for what the view shows
     qtbot.waitUntil(lambda: panel.scan is not None, timeout=30_000)
-    assert panel.class_table.rowCount() == len(CLASSES)
-    assert [panel.class_table.item(r, 0).text() for r in range(3)] == list(CLASSES)
-    assert panel.class_table.item(0, 1).text() == "12"
-    assert panel.unusable.count() == 1 and "broken.png" in panel.unusable.item(0).text()
+    assert panel.class_table.model().rowCount() == len(CLASSES)
+    assert [panel.class_table.model().index(r, 0).data() for r in range(3)] == list(CLASSES)
+    assert panel.class_table.model().index(0, 1).data() == "12"
+    assert panel.unusable.model().rowCount() == 1 and "broken.png" in panel.unusable.model().index(0, 0).data()
     assert panel.model.rowCount() == 36
     # Thumbnails load lazily off the GUI thread once the view asks for them.
     qtbot.waitUntil(lambda: len(panel.loader.cache) > 0, timeout=10_000)
@@ -30,7 +31,7 @@ def test_scan_fills_classes_thumbnails_and_unusable_list(studio, qtbot):
     assert pixmap.width() == 96  # 24-pixel images are enlarged for the grid
     panel.class_filter.setCurrentIndex(2)  # "square"
     assert panel.model.rowCount() == 12
-    assert all(cls == "square" for _p, cls in panel.model.entries)
+    assert all(panel.model.class_name(r) == "square" for r in range(12))
     wait_ready(panel, qtbot)
     assert "train" in panel.split_summary.text() and ">27<" in panel.split_summary.text().replace("<b>", "").replace(
         "</b>", "")
@@ -73,7 +74,7 @@ def test_dropping_a_folder_routes_to_the_data_panel(studio, qtbot, tmp_path):
     qtbot.waitUntil(lambda: studio.stack.currentWidget() is panel, timeout=5000)
     qtbot.waitUntil(lambda: panel.scan is not None and panel.scan.folder == other, timeout=30_000)
     assert studio.project.dataset["folder"] == str(other)
-    assert panel.model.rowCount() == 12 and panel.unusable.count() == 0
+    assert panel.model.rowCount() == 12 and panel.unusable.model().rowCount() == 0
     wait_ready(panel, qtbot)
 
 
@@ -103,12 +104,11 @@ def test_twenty_thousand_thumbnails_decode_only_what_is_shown(studio, qtbot, tmp
     folder = tmp_path / "many"
     folder.mkdir()
     source = next(Path(studio.project.dataset_folder(), CLASSES[1]).glob("*.png"))
-    entries = []
+    names = []
     for i in range(20_000):
-        path = folder / f"img_{i:05d}.png"
-        os.link(source, path)
-        entries.append((str(path), "square"))
-    panel.model.set_entries(entries)
+        os.link(source, folder / f"img_{i:05d}.png")
+        names.append(f"img_{i:05d}.png")
+    panel.model.set_files(folder, names, ["square"], np.zeros(20_000, np.int32), np.arange(20_000, dtype=np.int32))
     assert panel.model.rowCount() == 20_000
     bar = panel.thumbs.verticalScrollBar()
     for step in range(0, 101, 5):

@@ -84,7 +84,7 @@ def test_choosing_a_folder_is_one_undo_step(studio, qtbot, tmp_path):
     assert studio.project.dataset["folder"] == first and studio.project.split == first_split
     assert panel.folder_edit.text() == first
     qtbot.waitUntil(lambda: panel.scan is not None and str(panel.scan.folder) == first, timeout=30_000)
-    assert panel.model.rowCount() == 36 and panel.unusable.count() == 1
+    assert panel.model.rowCount() == 36 and panel.unusable.model().rowCount() == 1
     wait_ready(panel, qtbot)
 
 
