@@ -118,17 +118,47 @@ def native_decodable(image: Image.Image) -> bool:
     return image.format == "PNG" and image.mode in ("L", "RGB") and "transparency" not in image.info
 
 
-# Files the scan found TensorFlow-decodable, by absolute path (filled by scan_folder, read by
-# the pipeline in the same process). A file not listed is decoded by Pillow: always correct.
+# Which files TensorFlow decodes like Pillow, filled by scan_folder and read by the pipeline in
+# the same process; a file not known is decoded by Pillow: always correct. Per scanned folder
+# the sorted hashes of the native files' relative paths (8 bytes per native file, not a dict of
+# absolute paths); single files given by remember_native take precedence.
 _NATIVE: dict[str, bool] = {}
+_NATIVE_FOLDERS: dict[str, np.ndarray] = {}
 
 
 def remember_native(paths: dict[str, bool]) -> None:
     _NATIVE.update({os.path.abspath(path): flag for path, flag in paths.items()})
 
 
+def remember_native_folder(folder: str | os.PathLike, relative_paths: list[str], native: np.ndarray) -> None:
+    """Record which files of a scanned folder are native (`native` aligned with `relative_paths`)."""
+    root = os.path.abspath(folder)
+    hashes = np.fromiter((hash(relative_paths[p]) for p in np.flatnonzero(native).tolist()), np.int64)
+    hashes.sort()
+    _NATIVE_FOLDERS[root] = hashes
+    prefix = root + os.sep
+    for path in [path for path in _NATIVE if path.startswith(prefix)]:
+        del _NATIVE[path]  # the scan is newer than these
+
+
 def is_native(path: str) -> bool:
-    return _NATIVE.get(os.path.abspath(path), False)
+    path = os.path.abspath(path)
+    flag = _NATIVE.get(path)
+    if flag is not None:
+        return flag
+    if not _NATIVE_FOLDERS:
+        return False
+    folder = os.path.dirname(path)
+    while True:
+        hashes = _NATIVE_FOLDERS.get(folder)
+        if hashes is not None:
+            key = hash(path[len(folder) + 1:].replace(os.sep, "/"))
+            at = int(np.searchsorted(hashes, key))
+            return at < len(hashes) and int(hashes[at]) == key
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def inspect_file(path: str, verify: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
