@@ -77,6 +77,8 @@ class Trainer:
         self.batch_size = batch_size
         self.stop = stop or StopRequested()
         self.drop_remainder = placement.replicas > 1
+        if placement.workers > 1 and hasattr(data, "shard_between"):  # streamed: each worker reads its own files
+            data.shard_between(placement.workers, placement.replicas)
         self.steps_per_epoch = data.steps_per_epoch(batch_size, self.drop_remainder)
         if self.steps_per_epoch < 1:
             from cnnstudio.errors import DatasetError
@@ -223,13 +225,19 @@ class Trainer:
                 lambda images, labels: (tf.cast(tf.clip_by_value(tf.round(images), 0, 255), tf.uint8), labels))
         return dataset
 
+    def distributed_train_dataset(self, epoch: int, skip_batches: int = 0):
+        """The epoch for the strategy: a worker's own shard when the data is sharded by worker."""
+        if getattr(self.data, "shards", None) is not None:
+            return self.data.distribute_train(self.strategy, epoch, self.batch_size, int(self.training["seed"]),
+                                              skip_batches)
+        return self.strategy.experimental_distribute_dataset(self.train_dataset(epoch, skip_batches))
+
     def _run_epoch(self) -> bool:
         import tensorflow as tf
 
         progress = self.progress
         epoch = progress.epochs_done
-        dataset = self.train_dataset(epoch, skip_batches=progress.step)
-        iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
+        iterator = iter(self.distributed_train_dataset(epoch, skip_batches=progress.step))
         self.steps.sums.assign(np.asarray(progress.sums, dtype=np.float64))
         throttle = Throttle()
         started = time.monotonic() - progress.epoch_seconds
@@ -294,11 +302,15 @@ class Trainer:
         """The epoch's one compiled validation pass: loss, accuracy, confusion matrix, and the
         per-image predictions (kept in self.val_outputs for val_predictions.json)."""
         self.val_outputs = None
-        dataset = self.data.val_dataset(self.batch_size)
-        if dataset is None:
+        if getattr(self.data, "shards", None) is not None:  # each worker evaluates its own shard
+            distributed = self.data.distribute_val(self.strategy, self.batch_size)
+        else:
+            dataset = self.data.val_dataset(self.batch_size)
+            distributed = None if dataset is None else self.strategy.experimental_distribute_dataset(dataset)
+        if distributed is None:
             return None, None, None
         with SwappedWeights(self.model, self.evaluation_weights()):  # EMA on: the average is evaluated
-            totals, matrix, *outputs = self.steps.evaluate(self.strategy.experimental_distribute_dataset(dataset))
+            totals, matrix, *outputs = self.steps.evaluate(distributed)
         totals, matrix = totals.numpy(), matrix.numpy()
         if self.placement.workers == 1:  # several workers see shards: the file order is theirs
             self.val_outputs = tuple(np.asarray(column) for column in outputs)
