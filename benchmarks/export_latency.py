@@ -92,7 +92,7 @@ def sample_model(work: Path, epochs: int):
     serving = inference_model(source.model, source.from_logits)
     shape, _dtype = input_spec(serving)
     found = deploy_data.find_deploy_images(source)
-    calibration = deploy_data.calibration_images(found, 200, shape, "stretch")
+    calibration, _labels = deploy_data.calibration_images(found, 200, shape, "stretch")
     images, _labels = deploy_data.load_labelled(found.val[:50], shape, "stretch")
     return serving, source.class_names, shape, calibration, images
 

@@ -1,5 +1,6 @@
 """`cnnstudio export SOURCE --format savedmodel|keras|tflite|onnx|python -o OUT`
 `cnnstudio export SOURCE --format tflite --quantize none|dynamic|float16|int8 [--calibration N] -o OUT.tflite`
+(int8 also takes `--io uint8|int8`; every flavour `--max-accuracy-loss POINTS`)
 
 SOURCE is a run directory (`--checkpoint best|last`), a .keras file or a project (keras and
 python formats only). Every export is verified in a fresh process; the command exits 1 when
@@ -14,7 +15,7 @@ import argparse
 import json
 import sys
 
-from cnnstudio.export.tflite import QUANTIZE_HELP, QUANTIZE_MODES
+from cnnstudio.export.tflite_options import OPTIONS
 from cnnstudio.export.tta import CHOICES as TTA_CHOICES
 from cnnstudio.export.tta import HELP as TTA_HELP
 
@@ -39,14 +40,11 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="file or folder to write")
     parser.add_argument("--checkpoint", choices=("best", "last"), default=None,
                         help="which checkpoint of a run directory (default: best, else last)")
-    parser.add_argument("--quantize", choices=QUANTIZE_MODES, default="none",
-                        help="TFLite only: " + "; ".join(f"{k}: {v}" for k, v in QUANTIZE_HELP.items())
-                        + " (default none)")
-    parser.add_argument("--calibration", type=int, metavar="N", default=None,
-                        help="int8 only: training images to calibrate on, stratified by class (default 200)")
-    parser.add_argument("--max-accuracy-loss", type=float, metavar="POINTS", default=None,
-                        help="TFLite only: accuracy points a quantised flavour may lose against the float "
-                        "model before the report warns (default 1)")
+    for option in OPTIONS:  # the TFLite options (the GUI's Export panel is generated from the same table)
+        kind = {"int": {"type": int}, "float": {"type": float}}.get(option.kind, {"choices": tuple(option.choices)})
+        # None when not given: the exporter refuses an option the chosen quantisation does not use.
+        parser.add_argument(option.flag, dest=option.key, default=None, metavar=option.metavar,
+                            help=option.cli_help(), **kind)
     parser.add_argument("--tta", choices=TTA_CHOICES, default="none", help=TTA_HELP)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
@@ -60,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
 
     log = None if args.json else (lambda message: print(f"  {message}", file=sys.stderr))
     report = export(args.source, args.format, args.output, checkpoint=args.checkpoint, log=log,
-                    quantize=args.quantize, calibration=args.calibration, threshold=args.max_accuracy_loss,
-                    tta=args.tta)
+                    quantize=args.quantize or "none", calibration=args.calibration, threshold=args.threshold,
+                    io_type=args.io_type, tta=args.tta)
+    for warning in report.warnings:  # also in the report (JSON "warnings", table WARNING lines)
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.errors import ExportError, StudioError
+from cnnstudio.export.tflite_options import DEFAULT_CALIBRATION  # noqa: F401 (one definition, re-exported)
 
-DEFAULT_CALIBRATION = 200
 MAX_VALIDATION = 2000  # images the report runs through every flavour (a sample above that, stratified)
 
 
@@ -57,28 +57,45 @@ def find_deploy_images(source: Any) -> DeployImages | None:
 
 
 def stratified_sample(files: list[tuple[str, int]], count: int, seed: int = 0) -> list[tuple[str, int]]:
-    """Up to `count` files, each class represented in proportion (at least one of every class)."""
+    """Up to `count` files drawn at random within each class, each class in proportion to its
+    share of `files` (largest remainders), and every class at least once when `count` allows."""
     if count >= len(files):
         return list(files)
-    by_class: dict[int, list[tuple[str, int]]] = {}
-    for item in files:
-        by_class.setdefault(item[1], []).append(item)
+    by_class: dict[int, list[int]] = {}
+    for index, (_path, label) in enumerate(files):
+        by_class.setdefault(label, []).append(index)
+    quotas = allocate({label: len(indices) for label, indices in by_class.items()}, count)
     rng = np.random.default_rng(seed)
-    for items in by_class.values():
-        items[:] = [items[i] for i in rng.permutation(len(items))]
-    # Round-robin over the shuffled classes: proportional for large counts, every class for small ones.
-    chosen: list[tuple[str, int]] = []
-    depth = 0
-    while len(chosen) < count:
-        for label in sorted(by_class):
-            if depth < len(by_class[label]) and len(chosen) < count:
-                chosen.append(by_class[label][depth])
-        depth += 1
-    return chosen
+    chosen: list[int] = []
+    for label in sorted(by_class):
+        indices = by_class[label]
+        chosen += [indices[i] for i in rng.permutation(len(indices))[:quotas[label]]]
+    return [files[i] for i in sorted(chosen)]
 
 
-def calibration_images(images: DeployImages, count: int, shape: tuple[int, int, int], resize: str) -> np.ndarray:
-    """A stratified sample of `count` training images, decoded and resized as training does (uint8)."""
+def allocate(sizes: dict[int, int], count: int) -> dict[int, int]:
+    """How many of `count` each class gets: proportional to `sizes`, at least one per class
+    while `count` covers every class (the largest classes first when it does not)."""
+    total = sum(sizes.values())
+    exact = {label: count * size / total for label, size in sizes.items()}
+    quotas = {label: int(share) for label, share in exact.items()}
+    by_size = sorted(sizes, key=lambda label: (-sizes[label], label))
+    for label in by_size[:count]:
+        quotas[label] = max(quotas[label], 1)
+    while sum(quotas.values()) > count:  # the minimum of one pushed the sum over: trim the largest quota
+        quotas[max(quotas, key=lambda label: (quotas[label], -label))] -= 1
+    by_remainder = sorted(sizes, key=lambda label: (quotas[label] - exact[label], -sizes[label], label))
+    while sum(quotas.values()) < count:
+        for label in by_remainder:
+            if sum(quotas.values()) < count and quotas[label] < sizes[label]:
+                quotas[label] += 1
+    return quotas
+
+
+def calibration_images(images: DeployImages, count: int, shape: tuple[int, int, int],
+                       resize: str) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified sample of `count` training images, decoded and resized as training does
+    (uint8 [N,H,W,C]), and their labels [N]."""
     from cnnstudio.export.images import load_images
 
     if count < 1:
@@ -86,7 +103,14 @@ def calibration_images(images: DeployImages, count: int, shape: tuple[int, int, 
     sample = stratified_sample(images.train, count, seed=1)
     if not sample:
         raise ExportError(f"{images.folder}: the training split holds no images to calibrate int8 on.")
-    return load_images([Path(path) for path, _ in sample], shape, resize)
+    labels = np.asarray([label for _, label in sample], dtype=np.int64)
+    return load_images([Path(path) for path, _ in sample], shape, resize), labels
+
+
+def class_counts(labels: np.ndarray, class_names: list[str]) -> dict[str, int]:
+    """{class name: images} of a sample, every class listed (0 for a class the sample lacks)."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+    return {name: int(count) for name, count in zip(class_names, counts, strict=False)}
 
 
 def load_labelled(files: list[tuple[str, int]], shape: tuple[int, int, int], resize: str,

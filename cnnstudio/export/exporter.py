@@ -90,11 +90,12 @@ def _sidecar(out: Path, name: str) -> Path:
 
 def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str | None = None,
            log=None, quantize: str = "none", calibration: int | None = None,
-           threshold: float | None = None, tta: str = "none") -> ExportReport:
+           threshold: float | None = None, tta: str = "none", io_type: str | None = None) -> ExportReport:
     """Export `source_path` to `out` in `fmt` and verify it. Raises ExportError for user errors.
 
-    TFLite only: `quantize` (none, dynamic, float16, int8), `calibration` (training images
-    int8 calibrates on) and `threshold` (accuracy points a flavour may lose without a warning).
+    TFLite only (cnnstudio.export.tflite_options): `quantize` (none, dynamic, float16, int8),
+    `calibration` (training images int8 calibrates on), `io_type` (int8's uint8 or int8 input
+    and output) and `threshold` (accuracy points a flavour may lose without a warning).
     SavedModel only: `tta` bakes test-time augmentation in (cnnstudio.export.tta).
     """
     started = time.monotonic()
@@ -102,9 +103,14 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}. Received: {fmt!r}")
     out = Path(out)
     say = log or (lambda message: None)
-    if fmt != "tflite" and (quantize != "none" or calibration is not None):
-        raise ExportError(f"--quantize and --calibration apply to --format tflite only. Received: --format {fmt}")
-    tflite_options = _tflite_options(quantize, calibration, threshold)
+    if fmt != "tflite" and (quantize != "none" or calibration is not None or io_type is not None
+                            or threshold is not None):
+        raise ExportError("--quantize, --io, --calibration and --max-accuracy-loss apply to --format tflite only. "
+                          f"Received: --format {fmt}")
+    from cnnstudio.export.tflite_options import check_options
+
+    tflite_options = check_options({"quantize": quantize, "calibration": calibration, "threshold": threshold,
+                                    "io_type": io_type})
     _full_float32()
     source = load_source(source_path, checkpoint)  # progress starts after: errors come first, alone
     say(f"loaded {source.kind} {source.path}" + (f" ({source.checkpoint} checkpoint)" if source.checkpoint else ""))
@@ -159,21 +165,6 @@ def export(source_path: str | Path, fmt: str, out: str | Path, checkpoint: str |
     write_json_atomic(target, report.to_dict())
     report.report_file = str(target)
     return report
-
-
-def _tflite_options(quantize: str, calibration: int | None, threshold: float | None) -> dict[str, Any]:
-    from cnnstudio.export import deploy_data, tflite_report
-    from cnnstudio.export.tflite import check_mode
-
-    if calibration is not None and quantize != "int8":
-        raise ExportError(f"--calibration applies to --quantize int8 only. Received: --quantize {quantize}")
-    if calibration is not None and calibration < 1:
-        raise ExportError(f"--calibration must be at least 1. Received: {calibration}")
-    if threshold is not None and threshold < 0:
-        raise ExportError(f"The accuracy threshold must be 0 or more points. Received: {threshold}")
-    return {"quantize": check_mode(quantize),
-            "calibration": deploy_data.DEFAULT_CALIBRATION if calibration is None else calibration,
-            "threshold": tflite_report.DEFAULT_THRESHOLD if threshold is None else threshold}
 
 
 def _full_float32() -> None:

@@ -7,9 +7,11 @@ call). Preprocessing (normalisation) is inside, as in the SavedModel's serving_d
 - none / dynamic / float16 convert the SavedModel's numeric `probabilities` signature:
   uint8 images in, float32 probabilities out.
 - int8 is full-integer: built-in int8 kernels only (TFLITE_BUILTINS_INT8, no Flex ops),
-  calibrated on the project's own training images; uint8 images in (scale 1, zero point 0:
-  raw pixels), uint8 probabilities out (scale 1/256). It is converted from a float-input
-  copy of the model, so the calibrated input range is the pixels' own.
+  calibrated on the project's own training images. Input and output are uint8 or int8 as
+  chosen (`io_type`): the input's calibrated range is the pixels' own 0..255, so raw pixels go
+  in through its quantisation parameters (uint8: scale 1, zero point 0, the pixels as they
+  are; int8: scale 1, zero point -128, pixel - 128); probabilities come out on a 1/256 grid.
+  It is converted from a float-input copy of the model, so normalisation is its first op.
 
 Class names, preprocessing and the input/output quantisation travel in the side files
 OUT.labels.txt and OUT.model_card.json (read by `cnnstudio predict`).
@@ -24,22 +26,13 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.errors import ExportError
+from cnnstudio.export.tflite_options import IO_TYPE, QUANTIZE, QUANTIZE_HELP, QUANTIZE_MODES  # noqa: F401 (re-exported)
 from cnnstudio.fileio import write_bytes_atomic
 
 SIGNATURE = "probabilities"
-QUANTIZE_MODES = ("none", "dynamic", "float16", "int8")
-QUANTIZE_HELP = {
-    "none": "float32 weights and activations",
-    "dynamic": "int8 weights, float activations (dynamic-range quantisation)",
-    "float16": "float16 weights, float32 computation",
-    "int8": "full-integer: int8 weights and activations, uint8 image in, uint8 probabilities out",
-}
-
 
 def check_mode(quantize: str) -> str:
-    if quantize not in QUANTIZE_MODES:
-        raise ExportError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}. Received: {quantize!r}")
-    return quantize
+    return QUANTIZE.check(quantize, quantize)
 
 
 def float_input_savedmodel(serving: Any, shape: tuple[int, int, int], folder: Path) -> Path:
@@ -80,17 +73,19 @@ def _representative(images: np.ndarray):
     return generate
 
 
-def convert(saved_model: Path, out: Path, quantize: str = "none", calibration: np.ndarray | None = None) -> Path:
+def convert(saved_model: Path, out: Path, quantize: str = "none", calibration: np.ndarray | None = None,
+            io_type: str = "uint8") -> Path:
     """Write OUT.tflite from `saved_model`'s `probabilities` signature, quantised as asked.
 
-    For int8, `saved_model` is float_input_savedmodel()'s and `calibration` holds uint8
-    training images [N,H,W,C].
+    For int8, `saved_model` is float_input_savedmodel()'s, `calibration` holds uint8
+    training images [N,H,W,C] and `io_type` (uint8 or int8) is the integer input and output type.
     """
     import tensorflow as tf
 
     from cnnstudio.export.savedmodel import quiet_tensorflow
 
     check_mode(quantize)
+    IO_TYPE.check(io_type, "int8")
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[SIGNATURE])
     if quantize != "none":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -101,8 +96,9 @@ def convert(saved_model: Path, out: Path, quantize: str = "none", calibration: n
             raise ExportError("int8 export needs calibration images from the training split.")
         converter.representative_dataset = _representative(calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.uint8
-        converter.inference_output_type = tf.uint8
+        integer = {"uint8": tf.uint8, "int8": tf.int8}[io_type]
+        converter.inference_input_type = integer
+        converter.inference_output_type = integer
     try:
         with quiet_tensorflow(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the calibrator's tf.lite.Interpreter deprecation notice
@@ -146,3 +142,15 @@ def io_quantization(path_or_data: Path | bytes) -> dict[str, Any]:
         out[key] = {"dtype": np.dtype(details["dtype"]).name, "shape": [int(d) for d in details["shape"]],
                     "scale": float(scale), "zero_point": int(zero_point)}
     return out
+
+
+def pixel_rule(details: dict[str, Any]) -> str:
+    """How a raw 0..255 pixel becomes the input tensor's value, in words a deployer can code."""
+    if details["dtype"].startswith("float"):
+        return "pixel as float32, 0..255 (normalisation is inside)"
+    scale, zero_point = details["scale"], details["zero_point"]
+    if scale == 1.0:
+        shift = "" if zero_point == 0 else f" {'+' if zero_point > 0 else '-'} {abs(zero_point)}"
+        return f"{details['dtype']}: pixel{shift} (scale 1, zero point {zero_point}; normalisation is inside)"
+    return (f"{details['dtype']}: round(pixel / {scale:g}) + {zero_point} (the input's quantisation; "
+            "normalisation is inside)")

@@ -17,7 +17,7 @@ from cnnstudio.export import verify as checks
 
 def export_tflite(serving: Any, source: Any, shape: tuple[int, int, int], resize: str, out: Path,
                   card: dict[str, Any], samples: checks.Samples, report: Any, say, quantize: str,
-                  calibration: int, threshold: float) -> None:
+                  calibration: int, threshold: float, io_type: str = "uint8") -> None:
     from cnnstudio.export.exporter import write_labels_and_card
     from cnnstudio.export.savedmodel import export_savedmodel
 
@@ -36,18 +36,20 @@ def export_tflite(serving: Any, source: Any, shape: tuple[int, int, int], resize
         calibration_info = None
         if quantize == "int8":
             say(f"calibrating int8 on {calibration} training images (stratified by class)")
-            sample = deploy_data.calibration_images(images, calibration, shape, resize)
+            sample, sample_labels = deploy_data.calibration_images(images, calibration, shape, resize)
             float_input = tflite.float_input_savedmodel(serving, shape, staging / "float_input")
-            say(f"converting to {out} (full-integer int8, built-in ops only)")
-            tflite.convert(float_input, out, "int8", sample)
+            say(f"converting to {out} (full-integer int8, {io_type} input and output, built-in ops only)")
+            tflite.convert(float_input, out, "int8", sample, io_type)
             calibration_info = {"images": len(sample), "from": f"training split of {images.folder}",
-                                "stratified": True}
+                                "stratified": True, "per_class": deploy_data.class_counts(sample_labels,
+                                                                                         source.class_names)}
         elif quantize != "none":
             say(f"converting to {out} ({quantize})")
             tflite.convert(saved, out, quantize)
         card["tflite"] = {"quantize": quantize, "description": tflite.QUANTIZE_HELP[quantize],
                           **tflite.io_quantization(out), "calibration": calibration_info,
                           "ops": tflite.operator_names(out.read_bytes())}
+        card["tflite"]["input"]["from_pixels"] = tflite.pixel_rule(card["tflite"]["input"])
         write_labels_and_card(out, source, card, report)
         say("measuring accuracy, agreement and latency on the validation images")
         report.deployment = _measure(serving, source, shape, resize, out, float_file, quantize, images, samples,

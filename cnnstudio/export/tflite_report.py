@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_THRESHOLD = 1.0  # accuracy points
+from cnnstudio.export.tflite_options import DEFAULT_THRESHOLD  # accuracy points (one definition)
+
 LATENCY_IMAGES = 50
 
 
