@@ -39,7 +39,8 @@ class TFLiteOption:
     def cli_help(self) -> str:
         where = "TFLite only" if self.quantize == QUANTIZE_MODES else f"--quantize {'/'.join(self.quantize)} only"
         choices = "; ".join(f"{name}: {text}" for name, text in self.choices.items())
-        return f"{where}: {self.help}" + (f" ({choices})" if choices else "") + f" (default {self.default})"
+        default = self.default if isinstance(self.default, str) else f"{self.default:g}"
+        return f"{where}: {self.help}." + (f" {choices}." if choices else "") + f" Default: {default}."
 
     def check(self, value: Any, quantize: str) -> Any:
         """The value, or ExportError naming the flag, the rule and the value received."""
