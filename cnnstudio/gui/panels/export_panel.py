@@ -19,10 +19,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -33,12 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.data import formats
-from cnnstudio.export.tflite import QUANTIZE_HELP
 from cnnstudio.gui.child_process import ChildProcess, ChildResult, cli_command, run_child
-from cnnstudio.gui.panels.common import array_to_pixmap, box, muted, scrolled
-from cnnstudio.gui.panels.confusion import ClassBars
+from cnnstudio.gui.panels.common import box, muted, scrolled
+from cnnstudio.gui.panels.export_tflite import DeployReportView, TFLiteOptions
 from cnnstudio.gui.panels.helper import helper_for
+from cnnstudio.gui.panels.try_model import DropArea, ResultCard
 from cnnstudio.project.model import ProjectModel
 from cnnstudio.training import run_records
 from cnnstudio.training.runstore import RunChange, RunStore
@@ -60,64 +57,12 @@ def report_html(report: dict[str, Any]) -> str:
                      f"same top class {check['top_class_agreement']:.0%}, max |diff| {check['max_abs_diff']:.3g} "
                      f"({limit})</li>")
     lines += [f"<li>note: {n}</li>" for n in report.get("notes", [])]
-    for row in (report.get("deployment") or {}).get("rows", []):  # TFLite: each flavour's cost
-        accuracy = "-" if row.get("accuracy") is None else f"{row['accuracy']:.1%}"
-        extra = "" if row.get("latency_ms") is None else (f", {row['bytes'] / 1024:.0f} KB (×{row['size_ratio']:.2f}), "
-                                                          f"{row['latency_ms']:.2f} ms/image")
-        lines.append(f"<li>{row['flavour']}: accuracy {accuracy}, agrees {row['agreement']:.0%}{extra}</li>")
-    lines += [f"<li style='color:#d64541'>warning: {w}</li>" for w in report.get("warnings", [])]
+    if report.get("deployment"):  # TFLite: each flavour's cost is in the deployment table
+        warned = len(report.get("warnings") or [])
+        lines.append("<li>deployment report (accuracy, agreement, size, latency) in the table above"
+                     + (f"; <span style='color:#d64541'>{warned} accuracy warning(s)</span>" if warned else "")
+                     + "</li>")
     return "".join(lines) + "</ul>"
-
-
-class DropArea(QLabel):
-    """Drop image files here (or click to choose)."""
-
-    def __init__(self, on_files, parent=None):
-        super().__init__("Drop images here to classify them\n(or click to choose files)", parent)
-        self.on_files = on_files
-        self.setAcceptDrops(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumHeight(90)
-        self.setStyleSheet("QLabel { border: 2px dashed #8b94a3; border-radius: 8px; color: #687284; }")
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if any(formats.is_candidate(u.toLocalFile()) for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        files = [u.toLocalFile() for u in event.mimeData().urls() if formats.is_candidate(u.toLocalFile())]
-        event.acceptProposedAction()
-        self.on_files(files)
-
-    def mousePressEvent(self, _event) -> None:  # noqa: N802
-        files, _ = QFileDialog.getOpenFileNames(self, "Images to classify", "", "Images (*.png *.jpg *.jpeg *.bmp "
-                                                "*.gif *.webp *.tif *.tiff)")
-        if files:
-            self.on_files(files)
-
-
-class ResultCard(QFrame):
-    def __init__(self, result: dict[str, Any], image: np.ndarray | None, cam: np.ndarray | None):
-        super().__init__(objectName="ResultCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        row = QHBoxLayout(self)
-        for array, tip in ((image, "input as the model sees it"), (cam, "Grad-CAM: where the evidence is")):
-            label = QLabel()
-            label.setFixedSize(112, 112)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setToolTip(tip)
-            if array is not None:
-                label.setPixmap(array_to_pixmap(array, 112))
-            else:
-                label.setText("—")
-            row.addWidget(label)
-        column = QVBoxLayout()
-        column.addWidget(QLabel(f"<b>{Path(result['image']).name}</b>"))
-        self.bars = ClassBars(probabilities=True)
-        top = result["top"]
-        self.bars.set_values([t["probability"] for t in top], [t["class"] for t in top])
-        column.addWidget(self.bars)
-        row.addLayout(column, 1)
 
 
 def has_model(run_dir: Path) -> bool:
@@ -174,19 +119,11 @@ class ExportPanel(QWidget):
             self.format_boxes[name] = check
             grid.addWidget(check, i // 3, i % 3)
         export_box.addLayout(grid)
-        quantize_row = QHBoxLayout()
-        quantize_row.addWidget(QLabel("TFLite quantisation:"))
-        self.quantize = QComboBox()
-        for mode, text in QUANTIZE_HELP.items():
-            self.quantize.addItem(mode, mode)
-            self.quantize.setItemData(self.quantize.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
-        self.quantize.setToolTip("int8: full-integer, calibrated on the run's training images; the report "
-                                 "states its accuracy against the float model.")
-        quantize_row.addWidget(self.quantize)
-        quantize_row.addStretch(1)
-        export_box.addLayout(quantize_row)
-        self.format_boxes["tflite"].toggled.connect(self.quantize.setEnabled)
-        self.quantize.setEnabled(self.format_boxes["tflite"].isChecked())
+        self.tflite = TFLiteOptions()  # the same option table as `cnnstudio export --format tflite`
+        self.tflite.setToolTip("TFLite only: the report states each flavour's accuracy against the float model.")
+        export_box.addWidget(self.tflite)
+        self.format_boxes["tflite"].toggled.connect(self.tflite.setEnabled)
+        self.tflite.setEnabled(self.format_boxes["tflite"].isChecked())
         out_row = QHBoxLayout()
         self.output = QLineEdit(placeholderText="output folder")
         choose = QPushButton("Choose…")
@@ -197,15 +134,22 @@ class ExportPanel(QWidget):
         buttons = QHBoxLayout()
         self.export_button = QPushButton("Export and verify")
         self.export_button.clicked.connect(self.export)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the export that is running (files it had not finished are not kept).")
+        self.cancel_button.clicked.connect(self.cancel_export)
+        self.cancel_button.setEnabled(False)
         self.finetune_button = QPushButton("Fine-tune…")
         self.finetune_button.setToolTip("Start a fine-tuning of the chosen run on a new dataset.")
         self.finetune_button.clicked.connect(self.open_finetune)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.finetune_button)
         buttons.addStretch(1)
         export_box.addLayout(buttons)
         self.status = muted()
         export_box.addWidget(self.status)
+        self.deployment = DeployReportView()
+        export_box.addWidget(self.deployment)
         self.report = QTextBrowser()
         self.report.setPlaceholderText("The verification report appears here when the export finishes.")
         export_box.addWidget(self.report, 1)
@@ -303,10 +247,11 @@ class ExportPanel(QWidget):
         out.mkdir(parents=True, exist_ok=True)
         self.queue = [cli_command("export", str(run), "--format", name, "-o", str(out / FORMATS[name][1]),
                                   "--checkpoint", self.checkpoint(), "--json",
-                                  *(("--quantize", self.quantize.currentData()) if name == "tflite" else ()))
+                                  *(self.tflite.arguments() if name == "tflite" else ()))
                       for name in chosen]
         self.reports = []
         self.report.clear()
+        self.deployment.show_report(None)
         self._next_export()
         return True
 
@@ -314,11 +259,15 @@ class ExportPanel(QWidget):
         if not self.queue:
             self.process = None
             self._run_chosen()
+            self.cancel_button.setEnabled(False)
             passed = sum(1 for r in self.reports if r.get("passed"))
-            self.status.setText(f"Done: {passed} of {len(self.reports)} export(s) verified.")
+            warned = sum(len(r.get("warnings") or []) for r in self.reports)
+            self.status.setText(f"Done: {passed} of {len(self.reports)} export(s) verified."
+                                + (f" {warned} accuracy warning(s): see the deployment report." if warned else ""))
             return
         command = self.queue.pop(0)
         self.export_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
         self.status.setText(f"Exporting {command[command.index('--format') + 1]} and verifying it in a fresh "
                             "process…")
         self.process = self._start(command, self._export_done)
@@ -331,11 +280,24 @@ class ExportPanel(QWidget):
             report = json.loads(result.stdout)
             self.reports.append(report)
             self.report.append(report_html(report))
+            if report.get("deployment"):
+                self.deployment.show_report(report["deployment"])
         except json.JSONDecodeError:
             message = f"error: {result.error_line()}"
             self.reports.append({"passed": False, "error": message})
             self.report.append(f"<p style='color:#d64541'>{message}</p>")
         self._next_export()
+
+    def cancel_export(self) -> None:
+        """Stop the running export and the ones queued after it."""
+        if self.process is None or not self.cancel_button.isEnabled():
+            return
+        self.queue.clear()
+        process, self.process = self.process, None
+        process.kill()
+        self.cancel_button.setEnabled(False)
+        self._run_chosen()
+        self.status.setText(f"Export cancelled ({len(self.reports)} finished before).")
 
     # ---- fine-tuning --------------------------------------------------------------------------
     def open_finetune(self):

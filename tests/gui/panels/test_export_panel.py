@@ -60,28 +60,89 @@ def test_export_and_verification_report(export_window, qtbot, tmp_path):
     assert "1 of 1 export(s) verified" in panel.status.text()
 
 
-def test_tflite_quantisation_choice_reaches_the_export(export_window, qtbot, tmp_path):
+def test_tflite_options_reach_the_export_and_the_report_shows(export_window, qtbot, tmp_path):
     import json
 
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QPoint, Qt
+
+    from cnnstudio.export.tflite_options import OPTIONS
 
     panel = export_window.sections["Export"]
+    options = panel.tflite
+    assert set(options.fields) == {option.key for option in OPTIONS}  # generated from the CLI's table
     for box in panel.format_boxes.values():
         box.setChecked(False)
-    assert not panel.quantize.isEnabled()  # only TFLite has flavours
-    panel.format_boxes["tflite"].setChecked(True)
-    assert panel.quantize.isEnabled()
-    panel.quantize.setCurrentIndex(panel.quantize.findData("int8"))
+    assert not options.isEnabled()  # only TFLite has these options
+    tflite = panel.format_boxes["tflite"]
+    qtbot.mouseClick(tflite, Qt.MouseButton.LeftButton, pos=QPoint(6, tflite.height() // 2))  # its box
+    assert tflite.isChecked() and options.isEnabled()
+    quantize, io_type = options.fields["quantize"], options.fields["io_type"]
+    calibration = options.fields["calibration"]
+    assert not io_type.isEnabled() and not calibration.isEnabled()  # int8 only
+    quantize.setFocus()
+    for _ in range(quantize.count()):  # the keyboard walks the combo down to int8
+        if quantize.currentData() == "int8":
+            break
+        qtbot.keyClick(quantize, Qt.Key.Key_Down)
+    assert quantize.currentData() == "int8" and io_type.isEnabled() and calibration.isEnabled()
+    io_type.setCurrentIndex(io_type.findData("int8"))
+    calibration.selectAll()
+    qtbot.keyClicks(calibration, "9")
+    assert calibration.value() == 9
     panel.output.setText(str(tmp_path / "out"))
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert panel.process is not None and panel.cancel_button.isEnabled() and not panel.export_button.isEnabled()
     qtbot.waitUntil(lambda: panel.process is None and bool(panel.reports), timeout=300_000)
     report = panel.reports[0]
     assert report.get("passed"), report
     card = json.loads((tmp_path / "out" / "model.model_card.json").read_text())
-    assert card["tflite"]["quantize"] == "int8" and card["tflite"]["input"]["dtype"] == "uint8"
-    text = panel.report.toPlainText()
-    assert "tflite int8: accuracy" in text and "ms/image" in text
-    panel.report.grab().save(str(tmp_path / "report.png"))
+    assert card["tflite"]["quantize"] == "int8" and card["tflite"]["input"]["dtype"] == "int8"
+    assert card["tflite"]["calibration"]["images"] == 9
+    view = panel.deployment
+    assert view.isVisible() and view.table.rowCount() == 3
+    rows = {row["flavour"]: row for row in report["deployment"]["rows"]}
+    assert view.cell("tflite int8", "Accuracy") == f"{rows['tflite int8']['accuracy']:.1%}"
+    assert view.cell("tflite int8", "× float32") == f"{rows['tflite int8']['size_ratio']:.2f}"
+    assert view.cell("tflite int8", "Latency / image").endswith(" ms")
+    assert "XNNPACK" in view.caption.text() and "thread" in view.caption.text()
+    assert view.warning.isVisible() == bool(report["warnings"])
+    assert not panel.cancel_button.isEnabled() and panel.export_button.isEnabled()
+    export_window.grab().save(str(tmp_path / "export.png"))
+
+
+def test_cancel_stops_the_running_export(export_window, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    panel = export_window.sections["Export"]
+    for name, box in panel.format_boxes.items():
+        box.setChecked(name in ("savedmodel", "tflite"))
+    panel.output.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert panel.process is not None and panel.queue  # the second format waits its turn
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert panel.process is None and not panel.queue and panel.reports == []
+    assert "cancelled" in panel.status.text() and panel.export_button.isEnabled()
+    assert not panel.cancel_button.isEnabled()
+
+
+def test_report_view_states_a_loss_over_the_threshold(qtbot):
+    from cnnstudio.gui.panels.export_tflite import DeployReportView
+
+    view = DeployReportView()
+    qtbot.addWidget(view)
+    row = {"file": None, "bytes": None, "size_ratio": None, "latency_ms": None}
+    deployment = {"images": 40, "origin": "validation split", "labelled": True, "threads": 2,
+                  "runtime": "tensorflow.lite", "threshold": 1.0, "warnings": ["TFLite int8 loses 5.0 accuracy points"],
+                  "rows": [{**row, "flavour": "keras float32", "accuracy": 0.9, "agreement": 1.0},
+                           {**row, "flavour": "tflite int8", "accuracy": 0.85, "agreement": 0.9, "bytes": 2048,
+                            "size_ratio": 0.27, "latency_ms": 0.4}]}
+    view.show_report(deployment)
+    view.show()
+    assert view.warning.isVisible() and "loses 5.0 accuracy points" in view.warning.text()
+    assert view.cell("tflite int8", "Size") == "2.0 KB" and view.cell("keras float32", "Latency / image") == "-"
+    assert "2 threads" in view.caption.text()
+    view.show_report(None)
+    assert not view.isVisible()
 
 
 def test_top5_and_gradcam_on_dropped_images(export_window, qtbot, trained):
