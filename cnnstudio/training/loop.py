@@ -142,7 +142,8 @@ class Trainer:
                                 built.from_logits, self.training.get("label_smoothing", 0.0),
                                 bool(self.training.get("mixed_precision")), jit, class_weights=weights,
                                 mixing=Mixing.from_settings(self.training), ema=self.ema,
-                                tta=str(self.training.get("tta", "none")))
+                                tta=str(self.training.get("tta", "none")),
+                                gather_outputs=self.placement.workers == 1)  # per-image results: one worker only
 
     def restore(self, checkpoint: ckpt.Checkpoint) -> None:
         ckpt.check_compatible(checkpoint, len(self.model.variables), len(self.optimizer.variables),

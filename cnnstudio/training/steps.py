@@ -45,10 +45,12 @@ def make_loss(num_classes: int, from_logits: bool, label_smoothing: float, class
 
 def make_steps(model, optimizer, strategy, num_classes: int, from_logits: bool, label_smoothing: float,
                mixed_precision: bool, jit_compile: bool, class_weights=None, mixing=None, ema=None,
-               tta: str = "none") -> StepFunctions:
+               tta: str = "none", gather_outputs: bool = True) -> StepFunctions:
     """`class_weights` (array per class) weight the training loss; `mixing` (techniques.Mixing)
     mixes batches; `ema` (techniques.WeightAverage) is updated after each step; `tta` views
-    are averaged at evaluation. Validation loss is always the plain cross-entropy."""
+    are averaged at evaluation. Validation loss is always the plain cross-entropy.
+    `gather_outputs` False: evaluation returns no per-image columns (several workers: a
+    collective gather inside the pass fails once batch shapes change, e.g. the last partial one)."""
     import tensorflow as tf
 
     from cnnstudio.training.techniques import mix_batch
@@ -117,10 +119,12 @@ def make_steps(model, optimizer, strategy, num_classes: int, from_logits: bool, 
 
     def evaluate(images, labels):
         values, matrix, truth, predicted, confidence = strategy.run(replica_eval, args=(images, labels))
+        sums = (strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None),
+                strategy.reduce(tf.distribute.ReduceOp.SUM, matrix, axis=None))
+        if not gather_outputs:
+            return (*sums, tf.zeros([0], tf.int32), tf.zeros([0], tf.int32), tf.zeros([0], tf.float32))
         # Replicas hold consecutive slices of the global batch: gathering keeps the input order.
-        return (strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None),
-                strategy.reduce(tf.distribute.ReduceOp.SUM, matrix, axis=None),
-                strategy.gather(truth, axis=0), strategy.gather(predicted, axis=0),
+        return (*sums, strategy.gather(truth, axis=0), strategy.gather(predicted, axis=0),
                 strategy.gather(confidence, axis=0))
 
     def evaluate_all(dataset):

@@ -45,11 +45,15 @@ def count_opened_files(record) -> None:
 
 def worker_main(job_file: str, opened_file: str) -> int:
     """One worker of a multi-worker run on a streamed folder, counting the files it opens."""
+    from cnnstudio.inspect import histograms
     from cnnstudio.training import data_source
     from cnnstudio.training.job import load_job
     from cnnstudio.training.worker import run_job
 
     data_source.MEMORY_LIMIT = 0  # stream the folder however small it is
+    # No weight histograms: their fixed sample (the first 16 validation images, read once by
+    # the chief) would blur the count of what each worker's input pipeline reads.
+    histograms.attach = lambda trainer: None
     with open(opened_file, "a", encoding="utf-8") as log:
         def record(path: str) -> None:
             log.write(path + "\n")

@@ -98,3 +98,61 @@ def test_multi_worker_stop_is_agreed(tmp_path):
     assert chief[-1]["status"] == other[-1]["status"] == "stopped"
     assert chief[-1]["epochs_completed"] == other[-1]["epochs_completed"] < 400
     assert run_status(run_dir)["status"] == "stopped"
+
+
+def _class_folder(folder, per_class: int = 20):
+    """3 classes of 8x8 grey PNGs (class k lights up the k-th band), like fixtures.tiny_arrays."""
+    from PIL import Image
+
+    from tests.training.fixtures import tiny_arrays
+
+    images, labels = tiny_arrays(per_class * 6)
+    written = dict.fromkeys(range(3), 0)
+    for image, label in zip(images, labels, strict=True):
+        if written[int(label)] < per_class:
+            (folder / f"class{label}").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image[:, :, 0], "L").save(folder / f"class{label}" / f"{written[int(label)]:03d}.png")
+            written[int(label)] += 1
+    assert list(written.values()) == [per_class] * 3
+
+
+def test_multi_worker_streamed_folder_reads_one_shard_per_worker(tmp_path):
+    """Two workers on a folder streamed from disk: each decodes only its shard of the files, the
+    shards cover every file once, validation counts every image once, the weights agree."""
+    folder = tmp_path / "images"
+    _class_folder(folder)
+    project = tiny_project(tmp_path, epochs=2, batch_size=8)
+    run_dir = tmp_path / "run"
+    job = write_job(tmp_path, project, run_dir, data=str(folder), data_source=None)
+    cluster = [f"localhost:{_free_port()}", f"localhost:{_free_port()}"]
+    opened = [tmp_path / f"opened-{index}.txt" for index in range(2)]
+    workers = []
+    for index in range(2):
+        config = json.dumps({"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}})
+        env = {**ENV, "PATH": "/usr/bin:/bin", "TF_CONFIG": config, "CNNSTUDIO_CACHE_DIR": str(tmp_path / "cache")}
+        workers.append(subprocess.Popen([sys.executable, "-m", "tests.training.mirrored_probe", "--worker", str(job),
+                                         str(opened[index])], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True))
+    try:
+        outputs = [w.communicate(timeout=300) for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+            w.wait()
+    assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _out, err in outputs]
+    reports = [json.loads(out.strip().splitlines()[-1]) for out, _err in outputs]
+    split = json.loads((run_dir / "config.json").read_text())["split"]["subsets"]
+    train, val = ([str(folder / path) for path in split[name]] for name in ("train", "val"))
+    assert (len(train), len(val)) == (48, 12)
+    for report in reports:  # 24 files per worker, 4 per step: per-worker batch = global 8 / 2 workers
+        assert report == {**report, "code": 0, "strategy": "MultiWorkerMirroredStrategy", "sharded": True,
+                          "steps_per_epoch": 6, "val_counted": 12}
+    assert reports[0]["weights"] == reports[1]["weights"]
+    reads = [opened_file.read_text().splitlines() for opened_file in opened]
+    for index, paths in enumerate(reads):
+        assert {p for p in paths if p in train} == set(train[index::2])  # its own shard, nothing else
+        assert {p for p in paths if p in val} == set(val[index::2])
+        assert set(paths) <= set(train) | set(val)
+        assert max(paths.count(p) for p in set(paths)) <= 3  # once per epoch at most (2 epochs + final evaluation)
+    assert run_status(run_dir)["status"] == "completed"
+    assert len(_losses(run_dir)) == 2
