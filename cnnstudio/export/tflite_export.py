@@ -35,8 +35,9 @@ def export_tflite(serving: Any, source: Any, shape: tuple[int, int, int], resize
         tflite.convert(saved, float_file, "none")
         calibration_info = None
         if quantize == "int8":
-            say(f"calibrating int8 on {calibration} training images (stratified by class)")
             sample, sample_labels = deploy_data.calibration_images(images, calibration, shape, resize)
+            say(f"calibrating int8 on {len(sample)} training images (stratified by class"
+                + (f"; the training split holds only {len(sample)})" if len(sample) < calibration else ")"))
             float_input = tflite.float_input_savedmodel(serving, shape, staging / "float_input")
             say(f"converting to {out} (full-integer int8, {io_type} input and output, built-in ops only)")
             tflite.convert(float_input, out, "int8", sample, io_type)

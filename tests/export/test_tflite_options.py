@@ -51,3 +51,30 @@ def test_calibration_sample_is_stratified_by_class():
     assert deploy_data.stratified_sample(files, 30, seed=1) != deploy_data.stratified_sample(files, 30, seed=2)
     counts = deploy_data.class_counts(np.array([0, 0, 2]), ["a", "b", "c"])
     assert counts == {"a": 2, "b": 0, "c": 1}
+
+
+def test_litert_interpreter_is_preferred_when_importable(monkeypatch):
+    """With ai_edge_litert importable, the report, predict and the ops check run on its interpreter."""
+    import sys
+    import types
+
+    from cnnstudio.export import tflite_runtime
+
+    made = []
+
+    class Interpreter:
+        def __init__(self, model_path=None, model_content=None, num_threads=None):
+            made.append((model_path, num_threads))
+
+    package = types.ModuleType("ai_edge_litert")
+    module = types.ModuleType("ai_edge_litert.interpreter")
+    module.Interpreter = Interpreter
+    package.interpreter = module
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", package)
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", module)
+    assert tflite_runtime.runtime_name() == "ai_edge_litert"
+    assert isinstance(tflite_runtime.make_interpreter(model_path="m.tflite", num_threads=2), Interpreter)
+    assert made == [("m.tflite", 2)]
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # not installed: TensorFlow's interpreter
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    assert tflite_runtime.runtime_name() == "tensorflow.lite"
