@@ -78,3 +78,31 @@ def test_litert_interpreter_is_preferred_when_importable(monkeypatch):
     monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # not installed: TensorFlow's interpreter
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
     assert tflite_runtime.runtime_name() == "tensorflow.lite"
+
+
+def test_cli_prints_each_accuracy_warning_as_a_warning_line(monkeypatch, capsys):
+    from cnnstudio.cli import main
+    from cnnstudio.export import exporter
+    from cnnstudio.export.tflite_report import DeployReport, FlavourRow
+
+    deployment = DeployReport(40, "validation split", True, 2, "tensorflow.lite", 1.0,
+                              [FlavourRow("keras float32", None, None, None, 0.9, 1.0, None),
+                               FlavourRow("tflite int8", "m.tflite", 900, 0.3, 0.8, 0.85, 0.2)],
+                              ["TFLite int8 loses 10.0 accuracy points against the float model"])
+    received = {}
+
+    def export(source, fmt, out, **options):
+        received.update(options)
+        return exporter.ExportReport(fmt, {"path": source}, [out], deployment=deployment)
+
+    monkeypatch.setattr(exporter, "export", export)
+    assert main(["export", "run", "--format", "tflite", "--quantize", "int8", "--io", "int8",
+                 "--max-accuracy-loss", "0.5", "-o", "m.tflite"]) == 0
+    printed = capsys.readouterr()
+    assert "warning: TFLite int8 loses 10.0 accuracy points against the float model" in printed.err.splitlines()
+    assert "  WARNING: TFLite int8 loses 10.0 accuracy points against the float model" in printed.out
+    assert "2 threads" in printed.out and "tflite int8" in printed.out
+    assert (received["quantize"], received["io_type"], received["threshold"]) == ("int8", "int8", 0.5)
+    assert main(["export", "run", "--format", "tflite", "--quantize", "int8", "--json", "-o", "m.tflite"]) == 0
+    printed = capsys.readouterr()
+    assert "warning: TFLite int8" in printed.err and '"warnings": [' in printed.out
