@@ -146,6 +146,11 @@ class Trainer:
                                 gather_outputs=self.placement.workers == 1)  # per-image results: one worker only
 
     def restore(self, checkpoint: ckpt.Checkpoint) -> None:
+        saved_workers = checkpoint.state.get("workers")  # absent in checkpoints from before sharding
+        if saved_workers is not None and int(saved_workers) != self.placement.workers:
+            raise ckpt.TrainingError(
+                f"{checkpoint.path}: this run trained on {saved_workers} worker(s), each reading its own part of "
+                f"the data; this resume has {self.placement.workers}. Resume it with the same TF_CONFIG cluster.")
         ckpt.check_compatible(checkpoint, len(self.model.variables), len(self.optimizer.variables),
                               checkpoint.path or self.rundir.checkpoints)
         for variable, value in zip(self.model.variables, checkpoint.model, strict=True):
@@ -166,7 +171,8 @@ class Trainer:
         return ckpt.Checkpoint(
             [np.asarray(v.numpy()) for v in self.model.variables],
             [np.asarray(v.numpy()) for v in self.optimizer.variables],
-            {"progress": self.progress.to_dict(), "epochs": self.epochs, "batch_size": self.batch_size},
+            {"progress": self.progress.to_dict(), "epochs": self.epochs, "batch_size": self.batch_size,
+             "workers": self.placement.workers},
             ema=[] if self.ema is None else self.ema.full_list(),
         )
 

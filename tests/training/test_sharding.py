@@ -152,3 +152,16 @@ def test_a_batch_that_does_not_divide_between_replicas_is_refused(folder):
     single = StreamData(folder, (4, 4, 1), "stretch", ["a"])
     single.shard_between(1, 2)  # one worker (MirroredStrategy): no shards, the usual dataset
     assert single.shards is None and single.steps_per_epoch(4, True) == 6
+
+
+def test_a_run_resumes_only_on_the_cluster_size_it_was_sharded_for(tmp_path):
+    from types import SimpleNamespace
+
+    from cnnstudio.errors import TrainingError
+    from cnnstudio.training.checkpoints import Checkpoint
+    from cnnstudio.training.loop import Trainer
+
+    checkpoint = Checkpoint([], [], {"workers": 2, "progress": {}}, path=tmp_path / "last.npz")
+    on_one = SimpleNamespace(placement=SimpleNamespace(workers=1))
+    with pytest.raises(TrainingError, match=r"last.npz: this run trained on 2 worker\(s\).*this resume has 1"):
+        Trainer.restore(on_one, checkpoint)
