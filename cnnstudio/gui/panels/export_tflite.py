@@ -33,7 +33,8 @@ class TFLiteOptions(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
+        form.setContentsMargins(0, 4, 0, 0)
+        form.addRow(muted("TFLite options (the report compares the TFLite file with the float model):"))
         self.fields: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         for option in OPTIONS:
