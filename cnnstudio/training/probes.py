@@ -16,9 +16,9 @@ def _batches(trainer, steps: int):
     epoch = [0]
 
     def fresh():
-        dataset = trainer.train_dataset(epoch[0])
+        distributed = trainer.distributed_train_dataset(epoch[0])  # a worker's own shard on sharded runs
         epoch[0] += 1
-        return iter(trainer.strategy.experimental_distribute_dataset(dataset))
+        return iter(distributed)
 
     return fresh
 
