@@ -116,16 +116,10 @@ def _class_folder(folder, per_class: int = 20):
     assert list(written.values()) == [per_class] * 3
 
 
-def test_multi_worker_streamed_folder_reads_one_shard_per_worker(tmp_path):
-    """Two workers on a folder streamed from disk: each decodes only its shard of the files, the
-    shards cover every file once, validation counts every image once, the weights agree."""
-    folder = tmp_path / "images"
-    _class_folder(folder)
-    project = tiny_project(tmp_path, epochs=2, batch_size=8)
-    run_dir = tmp_path / "run"
-    job = write_job(tmp_path, project, run_dir, data=str(folder), data_source=None)
+def _probe_cluster(tmp_path, job, name: str) -> tuple[list[dict], list[list[str]]]:
+    """Run `job` on two localhost workers through mirrored_probe --worker: their reports and opened files."""
     cluster = [f"localhost:{_free_port()}", f"localhost:{_free_port()}"]
-    opened = [tmp_path / f"opened-{index}.txt" for index in range(2)]
+    opened = [tmp_path / f"opened-{name}-{index}.txt" for index in range(2)]
     workers = []
     for index in range(2):
         config = json.dumps({"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}})
@@ -141,6 +135,18 @@ def test_multi_worker_streamed_folder_reads_one_shard_per_worker(tmp_path):
             w.wait()
     assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _out, err in outputs]
     reports = [json.loads(out.strip().splitlines()[-1]) for out, _err in outputs]
+    return reports, [path.read_text().splitlines() if path.exists() else [] for path in opened]
+
+
+def test_multi_worker_streamed_folder_reads_one_shard_per_worker(tmp_path):
+    """Two workers on a folder streamed from disk: each decodes only its shard of the files, the
+    shards cover every file once, validation counts every image once, the weights agree."""
+    folder = tmp_path / "images"
+    _class_folder(folder)
+    project = tiny_project(tmp_path, epochs=2, batch_size=8)
+    run_dir = tmp_path / "run"
+    job = write_job(tmp_path, project, run_dir, data=str(folder), data_source=None)
+    reports, reads = _probe_cluster(tmp_path, job, "run")
     split = json.loads((run_dir / "config.json").read_text())["split"]["subsets"]
     train, val = ([str(folder / path) for path in split[name]] for name in ("train", "val"))
     assert (len(train), len(val)) == (48, 12)
@@ -148,7 +154,6 @@ def test_multi_worker_streamed_folder_reads_one_shard_per_worker(tmp_path):
         assert report == {**report, "code": 0, "strategy": "MultiWorkerMirroredStrategy", "sharded": True,
                           "steps_per_epoch": 6, "val_counted": 12}
     assert reports[0]["weights"] == reports[1]["weights"]
-    reads = [opened_file.read_text().splitlines() for opened_file in opened]
     for index, paths in enumerate(reads):
         assert {p for p in paths if p in train} == set(train[index::2])  # its own shard, nothing else
         assert {p for p in paths if p in val} == set(val[index::2])
@@ -156,3 +161,23 @@ def test_multi_worker_streamed_folder_reads_one_shard_per_worker(tmp_path):
         assert max(paths.count(p) for p in set(paths)) <= 3  # once per epoch at most (2 epochs + final evaluation)
     assert run_status(run_dir)["status"] == "completed"
     assert len(_losses(run_dir)) == 2
+
+
+def test_multi_worker_streamed_run_resumes_exactly(tmp_path):
+    """Stopped mid-epoch and resumed on the same two workers, a sharded run ends with the weights
+    of an uninterrupted one (each worker skips the batches of its half-done epoch)."""
+    folder = tmp_path / "images"
+    _class_folder(folder)
+    project = tiny_project(tmp_path, epochs=3, batch_size=4)  # 12 steps per epoch
+    whole, _reads = _probe_cluster(tmp_path, write_job(tmp_path, project, tmp_path / "whole", data=str(folder),
+                                                       data_source=None), "whole")
+    run_dir = tmp_path / "interrupted"
+    # The workers vote on stopping every 20 steps: this run stops after 19, in the second epoch.
+    _probe_cluster(tmp_path, write_job(tmp_path, project, run_dir, data=str(folder), data_source=None,
+                                       stop_after_steps=1), "stopped")
+    assert run_status(run_dir)["status"] == "stopped"
+    state = load_checkpoint(run_dir / "checkpoints", "last").state["progress"]
+    assert (state["epochs_done"], state["step"], state["global_step"]) == (1, 7, 19)
+    resumed, _reads = _probe_cluster(tmp_path, write_job(tmp_path, project, run_dir, mode="resume"), "resumed")
+    assert run_status(run_dir)["status"] == "completed"
+    assert resumed[0]["weights"] == resumed[1]["weights"] == whole[0]["weights"]
