@@ -96,9 +96,9 @@ class WorkerShards:
     """How a multi-worker run divides a streamed file list: worker w reads files[w::workers].
 
     The shard is fixed for the whole run (so each worker's decoded-image cache holds only its
-    files), strided over the class-ordered list (so every shard has every class in proportion),
-    and shuffled per epoch by (seed, epoch, worker). A step takes `batch_size / replicas`
-    images on every replica: the global batch keeps its meaning.
+    files), strided over the path-sorted list (a class folder's files lie together, so every
+    shard has every class in proportion), and shuffled per epoch by (seed, epoch, worker).
+    A step takes `batch_size / replicas` images on every replica: the global batch keeps its meaning.
     """
 
     workers: int
