@@ -1,4 +1,8 @@
-"""`cnnstudio scan FOLDER [--json]`: what an image folder holds and what cannot be used."""
+"""`cnnstudio scan FOLDER [--json] [--verify]`: what an image folder holds and what cannot be used.
+
+Ctrl-C stops the checks: the files checked so far are kept in the scan cache and the next
+run checks only the others (exit code 130, no traceback).
+"""
 
 from __future__ import annotations
 
@@ -24,24 +28,36 @@ def register(subparsers) -> None:
     parser.add_argument("folder", help="the image folder")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--verify", action="store_true", help="decode every image fully (slower, catches "
-                        "corruption inside files)")
+                        "corruption inside files); Ctrl-C stops it and the next run resumes where it stopped")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scan cache")
     parser.set_defaults(func=run)
 
 
-def _progress_bar():
+def _progress_bar(quiet: bool):
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="file", desc="scanning", file=sys.stderr, leave=False)
+    from cnnstudio.data.progress import TaskState
+
+    bar = None if quiet else tqdm(total=0, unit="file", desc="scanning", file=sys.stderr, leave=False)
 
     def update(state: TaskState) -> None:
+        if bar is None:
+            return
         if bar.total != state.total:
             bar.total = state.total
         bar.n = state.done
         bar.set_description(state.message or "scanning", refresh=False)
         bar.refresh()
 
-    return bar, update
+    return bar, TaskState(update, min_interval=0.1)
+
+
+def _interrupted(state: TaskState, verify: bool, use_cache: bool) -> int:
+    what = "verified (full decode)" if verify else "checked"
+    kept = ("the next `cnnstudio scan` resumes from there" if use_cache
+            else "nothing was kept (--no-cache): the next run starts again")
+    print(f"interrupted: {state.done:,} of {state.total:,} files {what}; {kept}.", file=sys.stderr, flush=True)
+    return 130
 
 
 def format_report(result: ScanResult) -> str:
@@ -76,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from cnnstudio.data.index import refresh_index
+    from cnnstudio.data.progress import TaskCancelled
     from cnnstudio.data.scan import scan_folder
 
     started = time.perf_counter()
@@ -83,14 +100,19 @@ def run(args: argparse.Namespace) -> int:
     refresh = refresh_index(args.folder, use_cache=not args.no_cache)
     if not args.json:
         counts = refresh.index.counts()
+        next_step = "Decoding every image (Ctrl-C stops; the next run resumes)" if args.verify else "Checking headers"
         since = (f"; {len(refresh.changed):,} new or changed, {refresh.removed:,} gone since the last scan"
                  if refresh.from_cache else "")
         print(f"Indexed {len(refresh.index):,} files in {len(counts)} classes in "
-              f"{time.perf_counter() - started:.2f} s{since}. Checking headers...", file=sys.stderr, flush=True)
-    bar, callback = (None, None) if args.json else _progress_bar()
+              f"{time.perf_counter() - started:.2f} s{since}. {next_step}...", file=sys.stderr, flush=True)
+    bar, state = _progress_bar(args.json)
     try:
-        result = scan_folder(args.folder, verify=args.verify, progress=callback, use_cache=not args.no_cache,
+        result = scan_folder(args.folder, verify=args.verify, progress=state, use_cache=not args.no_cache,
                              index=refresh.index)
+    except (KeyboardInterrupt, TaskCancelled):
+        if bar is not None:
+            bar.close()
+        return _interrupted(state, args.verify, not args.no_cache)
     finally:
         if bar is not None:
             bar.close()

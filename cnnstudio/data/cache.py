@@ -126,7 +126,7 @@ def load_scan_cache(folder: Path, index: FolderIndex) -> ScanColumns:
                                  data["widths"], data["heights"], data["mode_codes"], list(tables["modes"]),
                                  data["format_codes"], list(tables["formats"]), data["digests"], data["native"])
             blob, sizes, mtimes = bytes(data["paths"]), data["sizes"], data["mtimes"]
-    except (OSError, ValueError, KeyError, TypeError, EOFError):
+    except Exception:  # noqa: BLE001 - a damaged cache (bad zip, short file, wrong types) is only ignored
         return columns
     count = len(cached)
     if any(len(array) != count for array in (cached.reason, cached.widths, cached.heights, cached.mode_codes,

@@ -252,12 +252,16 @@ def load_index(folder: str | os.PathLike) -> FolderIndex | None:
                 return None
             text = bytes(data["paths"]).decode("utf-8")
             folders = [line.split("\t", 1) for line in str(data["folders"]).split("\n") if line]
-            return FolderIndex(root, str(data["layout"]), [n for n in str(data["classes"]).split("\n") if n],
+            index = FolderIndex(root, str(data["layout"]), [n for n in str(data["classes"]).split("\n") if n],
                                text.split("\n") if text else [], data["labels"], data["subsets"], data["sizes"],
                                data["mtimes"], [(subset or None, name) for subset, name in folders],
                                [n for n in str(data["loose"]).split("\n") if n], int(data["ignored"]),
                                json.loads(str(data["directories"])))
-    except (OSError, ValueError, KeyError):
+            if any(len(column) != len(index.paths) for column in (index.labels, index.subsets, index.sizes,
+                                                                  index.mtimes)):
+                return None
+            return index
+    except Exception:  # noqa: BLE001 - a damaged cache (bad zip, short file, wrong types) is only ignored
         return None
 
 

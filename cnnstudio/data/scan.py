@@ -38,6 +38,7 @@ __all__ = ["IMBALANCE_WARNING", "ImageRecord", "ImageRecords", "ScanResult", "du
            "leakage_groups", "scan_folder"]
 
 SAVE_INTERVAL = 5.0  # seconds of checking between two saves of the scan cache (kill -9 loses at most this)
+BATCH = 64  # files per thread task at most
 CHECKING, VERIFYING = "checking images", "verifying images (full decode)"
 
 
@@ -124,7 +125,9 @@ class _Saver:
         started = time.monotonic()
         cache.save_scan_cache(self.root, self.index, self.columns)
         finished = time.monotonic()
-        self.next = finished + max(self.interval, 20 * (finished - started))
+        # At most ~5 % of the time goes to saving (a 1M-file cache takes a fraction of a second);
+        # an interval of 0 saves after every file.
+        self.next = finished + (max(self.interval, 20 * (finished - started)) if self.interval > 0 else 0)
 
 
 def _check_files(root: Path, index: FolderIndex, columns: ScanColumns, verify: bool, state: TaskState,
@@ -135,32 +138,46 @@ def _check_files(root: Path, index: FolderIndex, columns: ScanColumns, verify: b
     state.update(total - len(todo), total, VERIFYING if verify else CHECKING, force=True)
     if not len(todo):
         return
-    workers = workers or min(32, (os.cpu_count() or 2) * 4)
+    # Reading releases the GIL, parsing headers does not: a few threads per core overlap reads on a
+    # cold disk; more only fight over the GIL (measured on 2 cores, warm: 26k/s with 1, 19k/s with 4,
+    # 11k/s with 8).
+    workers = workers or min(16, (os.cpu_count() or 2) * 2)
+    # Files go to the threads in batches: a future per file costs more than checking a small PNG.
+    batch = max(1, min(BATCH, len(todo) // (workers * 4)))
     base, paths = str(root), index.paths
     saver = _Saver(root, index, columns, use_cache, save_interval)
-    waiting = iter(todo.tolist())
+    batches = (todo[start:start + batch].tolist() for start in range(0, len(todo), batch))
     pending: deque = deque()  # a bounded window of futures: a million at once would cost ~1 KB each
 
     def submit() -> None:
-        position = next(waiting, None)
-        if position is not None:
-            pending.append((position, pool.submit(_inspect_entry, os.path.join(base, paths[position]), verify,
-                                                  max_pixels)))
+        positions = next(batches, None)
+        if positions is not None:
+            pending.append((positions, pool.submit(_inspect_batch, [os.path.join(base, paths[p]) for p in positions],
+                                                   verify, max_pixels)))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
-            for _ in range(workers * 4):
+            for _ in range(workers * 2):
                 submit()
             while pending:
                 state.check()
-                position, future = pending.popleft()
-                columns.store(position, future.result(), verify)
+                positions, future = pending[0]
+                outcomes = future.result()
+                pending.popleft()
                 submit()
-                state.update(advance=1)
-                saver.maybe()
+                for done, (position, outcome) in enumerate(zip(positions, outcomes, strict=True)):
+                    if done:
+                        state.check()
+                    columns.store(position, outcome, verify)
+                    saver.maybe()
+                    state.update(advance=1)
         except BaseException:
-            for _position, future in pending:
+            for _positions, future in pending:
                 future.cancel()
             saver.now()  # resumable: the next scan checks only the files not done yet
             raise
     saver.now()
+
+
+def _inspect_batch(paths: list[str], verify: bool, max_pixels: int) -> list[formats.ImageInfo | str]:
+    return [_inspect_entry(path, verify, max_pixels) for path in paths]
