@@ -74,4 +74,10 @@ def _measure(serving, source, shape, resize, out, float_file, quantize, images, 
                                        f"{samples.origin} (no labelled validation images)", threshold)
     if quantize != "none":
         report.rows[1].file = None  # the float32 baseline was converted for the comparison, not kept
+    whitening = str(source.preprocessing.get("normalization", ""))
+    if quantize == "int8" and whitening in ("pca", "zca") and report.warnings:
+        # More calibration images do not help here: the whitening matrix multiplies int8 rounding errors.
+        report.warnings.append(f"The model whitens its input ({whitening}), which amplifies int8 rounding: "
+                               "full-integer int8 rarely keeps its accuracy; ship float16 or dynamic, or train "
+                               "with per_channel normalisation for int8 targets.")
     return report

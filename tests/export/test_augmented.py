@@ -91,3 +91,20 @@ def test_mixed_precision_run_exports_in_float32(tmp_path):
     assert report.passed, report.to_dict()
     assert any("mixed precision" in note for note in report.notes)
     assert report.checks[0].max_abs_diff < 1e-4
+
+
+def test_int8_from_a_whitened_run_states_its_loss(augmented_run, tmp_path):
+    """Full-integer int8 with ZCA whitening (a 768x768 matrix product) as its first ops: built-in
+    int8 ops only, raw pixels in; whatever accuracy it loses is reported against the threshold."""
+    out = tmp_path / "model.tflite"
+    report = export(augmented_run, "tflite", out, quantize="int8", calibration=12, io_type="int8")
+    assert report.passed, report.to_dict()  # quantised: verified by running, its difference reported
+    card = json.loads((tmp_path / "model.model_card.json").read_text())
+    assert card["tflite"]["input"]["dtype"] == "int8" and card["tflite"]["input"]["zero_point"] == -128
+    assert "FULLY_CONNECTED" in card["tflite"]["ops"]  # the whitening matrix, in int8
+    assert not any(op.startswith("Flex") or op == "CUSTOM" for op in card["tflite"]["ops"])
+    rows = {row.flavour: row for row in report.deployment.rows}
+    lost = (rows["keras float32"].accuracy - rows["tflite int8"].accuracy) * 100
+    warned = [w for w in report.warnings if w.startswith("TFLite int8 loses")]
+    assert bool(warned) == (lost > 1.0), (lost, report.warnings)
+    assert any("whitens its input (zca)" in w for w in report.warnings) == bool(warned)
