@@ -24,7 +24,9 @@ antialiasing, like keras.utils.image_dataset_from_directory; Pillow with it).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import os
 import threading
@@ -69,6 +71,10 @@ def _disk_store(count: int, shape: tuple[int, int, int], where: str, key: str):
     return array, filled, mask_path, failed
 
 
+class _Unreadable(Exception):
+    """Pillow could not decode a file: the element is dropped (ignore_errors), the reason kept."""
+
+
 class _Loader:
     """The Python side: file list, epoch counter, Pillow decoding, failure bookkeeping, disk cache."""
 
@@ -83,8 +89,8 @@ class _Loader:
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
-        # (replay from the cache?, order, native flags of that order): set by advance() each epoch.
-        self.plan: tuple[bool, np.ndarray, np.ndarray] = (False, np.zeros(0, np.int64), np.zeros(0, bool))
+        # (replay from the cache?, order): set by advance() each epoch.
+        self.plan: tuple[bool, np.ndarray] = (False, np.zeros(0, np.int64))
         # Which files TensorFlow decodes in the graph; a file it fails on moves to Pillow.
         self.native = np.asarray([formats.is_native(p) and self.shape[2] in (1, 3) for p in self.paths], bool)
         self.disk = None
@@ -108,38 +114,33 @@ class _Loader:
                 digest.update(f"{path}\0missing\n".encode())
         return digest.hexdigest()[:24]
 
-    def advance(self) -> np.ndarray:
-        """Start the next epoch; return its decode-stream choices (empty when it replays the cache)."""
+    def advance(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start the next epoch; return its files to decode and which decoder each takes
+        (TensorFlow when True, Pillow when False), or nothing when it replays the cache."""
         with self.lock:
             self.epoch += 1
             order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
             order = order[~self.bad[order]]
             replay = self.complete and self.cached
-            self.plan = (replay, order, self.native[order].copy())
-        return np.zeros(0, np.int64) if replay else (~self.plan[2]).astype(np.int64)
-
-    def decode_indices(self, native) -> np.ndarray:
-        """This epoch's files for one decoder (native or Pillow), in order; none when replaying."""
-        replay, order, flags = self.plan
-        return order[:0] if replay else order[flags == bool(native)]
-
-    def decoding(self) -> np.bool_:
-        return np.bool_(not self.plan[0])
+            self.plan = (replay, order)
+        if replay:
+            return order[:0], np.zeros(0, bool)
+        return order, self.native[order]
 
     def replay_indices(self) -> np.ndarray:
-        replay, order, _flags = self.plan
+        replay, order = self.plan
         return order if replay else order[:0]
 
-    def pillow_decode(self, index) -> tuple[np.ndarray, np.bool_]:
-        """(image, True), or (zeros, False) with the reason kept for finish()."""
+    def pillow_decode(self, index) -> np.ndarray:
+        """The image, or an error (which drops the element) with the reason kept for finish()."""
         index = int(index)
         try:
-            return formats.load_image(self.paths[index], self.shape, self.resize), np.bool_(True)
+            return formats.load_image(self.paths[index], self.shape, self.resize)
         except formats.UnusableImage as exc:
             self.reasons[index] = str(exc)
         except Exception as exc:  # whatever Pillow raises, the epoch goes on without this file
             self.reasons[index] = f"could not be decoded ({type(exc).__name__}: {exc})"
-        return np.zeros(self.shape, np.uint8), np.bool_(False)
+        raise _Unreadable(self.reasons[index])
 
     def disk_read(self, index) -> np.ndarray:
         return np.asarray(self.disk[0][index])
@@ -151,6 +152,8 @@ class _Loader:
 
     def finish(self, missing) -> np.ndarray:
         """End of a decoding epoch: report the files that failed; TensorFlow failures retry with Pillow."""
+        if self.plan[0]:
+            return np.int64(0)  # a replayed epoch decoded nothing
         if self.disk is not None:
             missing = np.flatnonzero(~self.disk[1])
         retry = []
@@ -186,14 +189,27 @@ class _Loader:
             self.skipped.append(entry)
 
 
-def _decode_jpeg_scaled(data, height: int, width: int, channels: int):
-    """Decode a JPEG at 1/2, 1/4 or 1/8 scale when that still covers the target (DCT scaling, like Pillow's draft)."""
-    shape = tf.io.extract_jpeg_shape(data)
+@functools.cache
+def _tiny_jpeg() -> bytes:
+    """A valid 1x1 JPEG: what extract_jpeg_shape reads instead of a file that is not a JPEG."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _decoder_choice(data, native, height: int, width: int):
+    """The branch of _decode that reads this file: 0 Pillow, 1 PNG, 2-5 JPEG at 1/1, 1/2, 1/4, 1/8 scale.
+
+    A large JPEG is decoded at the smallest DCT scale that still covers the target (like Pillow's
+    draft). One switch instead of nested conditions: each control-flow op costs ~15 µs an image.
+    """
+    jpeg = tf.io.is_jpeg(data)
+    shape = tf.io.extract_jpeg_shape(tf.where(jpeg, data, tf.constant(_tiny_jpeg())))
     room = tf.minimum(shape[0] // height, shape[1] // width)
-    branch = tf.cast(tf.minimum(tf.math.floor(tf.math.log(tf.cast(tf.maximum(room, 1), tf.float32)) / np.log(2.0)),
-                                3.0), tf.int32)
-    return tf.switch_case(branch, [lambda ratio=ratio: tf.io.decode_jpeg(data, channels=channels, ratio=ratio)
-                                   for ratio in (1, 2, 4, 8)])
+    scale = tf.cast(room >= 2, tf.int32) + tf.cast(room >= 4, tf.int32) + tf.cast(room >= 8, tf.int32)
+    return tf.where(native, tf.where(jpeg, 2 + scale, 1), 0)
 
 
 def _tf_resize(image, height: int, width: int, policy: str):
@@ -283,7 +299,26 @@ def build_dataset(
     image_spec = [height, width, channels]
 
     @plain
-    def keep(images, labels, indices):
+    def plan(_):
+        """Advance the epoch: its files to decode, in order, and which decoder each takes."""
+        indices, native = tf.numpy_function(loader.advance, [], (tf.int64, tf.bool), stateful=True)
+        return tf.reshape(indices, [-1]), tf.reshape(native, [-1])
+
+    @plain
+    def load(index, native):
+        data = tf.io.read_file(tf.gather(paths, index))
+        branches = [
+            lambda: tf.numpy_function(loader.pillow_decode, [index], tf.uint8, stateful=True),
+            lambda: _tf_resize(tf.io.decode_png(data, channels=channels), height, width, resize),
+            *(lambda ratio=ratio: _tf_resize(tf.io.decode_jpeg(data, channels=channels, ratio=ratio), height, width,
+                                             resize) for ratio in (1, 2, 4, 8)),
+        ]
+        # A file either decoder fails on raises here; ignore_errors drops it, finish() reports it.
+        image = tf.switch_case(_decoder_choice(data, native, height, width), branches)
+        return tf.ensure_shape(image, image_spec), index
+
+    @plain
+    def keep(images, indices):
         """Cache a decoded batch (memory or disk) and mark its indices as done: one write per batch."""
         if not memory and cache is not None:
             images = tf.numpy_function(loader.disk_write, [indices, images], tf.uint8, stateful=True)
@@ -293,51 +328,22 @@ def build_dataset(
         if memory:
             writes.append(store.scatter_update(tf.IndexedSlices(images, indices)))
         with tf.control_dependencies(writes):
-            return tf.identity(images), labels
-
-    @plain
-    def native_load(path, label, index):
-        data = tf.io.read_file(path)
-        image = tf.cond(tf.io.is_jpeg(data), lambda: _decode_jpeg_scaled(data, height, width, channels),
-                        lambda: tf.io.decode_png(data, channels=channels))
-        return tf.ensure_shape(_tf_resize(image, height, width, resize), image_spec), label, index
-
-    @plain
-    def pillow_load(_path, label, index):
-        image, ok = tf.numpy_function(loader.pillow_decode, [index], (tf.uint8, tf.bool), stateful=True)
-        return tf.ensure_shape(image, image_spec), label, index, tf.reshape(ok, [])
-
-    def files_of(native: bool):
-        # Read when the stream starts (after advance()); paths and labels gathered once per epoch.
-        @plain
-        def current(_):
-            indices = tf.numpy_function(loader.decode_indices, [native], tf.int64, stateful=True)
-            indices = tf.reshape(indices, [-1])
-            return tf.gather(paths, indices), tf.gather(labels, indices), indices
-
-        return tf.data.Dataset.from_tensors(0).map(current).unbatch()
-
-    @plain
-    def advance(_):
-        return tf.reshape(tf.numpy_function(loader.advance, [], tf.int64, stateful=True), [-1])
-
-    @plain
-    def decoding(_):
-        return tf.reshape(tf.numpy_function(loader.decoding, [], tf.bool, stateful=True), [])
-
-    @plain
-    def replay_indices(_):
-        return tf.reshape(tf.numpy_function(loader.replay_indices, [], tf.int64, stateful=True), [-1])
+            return tf.identity(images), tf.gather(labels, indices)
 
     @plain
     def finish(_):
+        """After a decoding epoch: report failures, reset the bookkeeping. Yields no batch (unbatched away)."""
         missing = tf.reshape(tf.where(done.value() == 0), [-1])
         retried = tf.numpy_function(loader.finish, [missing], tf.int64, stateful=True)
         with tf.control_dependencies([retried]):
             # Memory cache: `done` doubles as "cached", so it is only cleared without one.
             reset = done.assign(tf.zeros([count], tf.int8)) if not memory else tf.no_op()
         with tf.control_dependencies([reset]):
-            return tf.zeros([0, *image_spec], tf.uint8), tf.zeros([0], tf.int32)
+            return tf.zeros([0, 0, *image_spec], tf.uint8), tf.zeros([0, 0], tf.int32)
+
+    @plain
+    def replay_indices(_):
+        return tf.reshape(tf.numpy_function(loader.replay_indices, [], tf.int64, stateful=True), [-1])
 
     @plain
     def gather_batch(index):
@@ -348,22 +354,15 @@ def build_dataset(
             images = tf.ensure_shape(images, [None, *image_spec])
         return images, tf.gather(labels, index)
 
-    # One iteration = one epoch, without flat_map (which rebuilds its inner pipeline every
-    # epoch): the choice stream starts first and advances the epoch; the other streams read
-    # the plan it made when they start, which is always later.
-    choice = tf.data.Dataset.from_tensors(0).map(advance).unbatch()
-    streams = [
-        files_of(True).map(native_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors(),
-        files_of(False).map(pillow_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .filter(plain(lambda _image, _label, _index, ok: ok))
-        .map(plain(lambda image, label, index, _ok: (image, label, index))),
-    ]
-    dataset = tf.data.Dataset.choose_from_datasets(streams, choice, stop_on_empty_dataset=False)
+    # One iteration = one epoch, without flat_map (which rebuilds its inner pipeline every epoch):
+    # the plan advances the epoch when the iteration starts; the streams concatenated after it
+    # (the end-of-epoch bookkeeping, the replay from the cache) read that plan when they start.
+    # Both decoders run in one parallel map, so the shuffled order needs no merging.
+    decoded = tf.data.Dataset.from_tensors(0).map(plan).unbatch()
+    decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
-    dataset = dataset.batch(batch_size).map(keep)
-    # After the last batch of a decoding epoch: report failures, reset the bookkeeping.
-    end = tf.data.Dataset.from_tensors(0).map(decoding).filter(plain(lambda flag: flag)).map(finish)
-    dataset = dataset.concatenate(end).filter(plain(lambda images, _labels: tf.shape(images)[0] > 0))
+    dataset = decoded.batch(batch_size).map(keep)
+    dataset = dataset.concatenate(tf.data.Dataset.from_tensors(0).map(finish).unbatch())
     if drop_remainder:
         dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
     replay = tf.data.Dataset.from_tensors(0).map(replay_indices).unbatch()
