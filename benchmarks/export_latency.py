@@ -54,7 +54,9 @@ def measure(name: str, serving, class_names: list[str], shape: tuple[int, int, i
     from cnnstudio.export.tflite_runtime import TFLiteClassifier
 
     saved = export_savedmodel(serving, class_names, shape, "stretch", work / f"{name}-savedmodel", {})
-    rows = [(name, "SavedModel", folder_bytes(saved), savedmodel_latency(saved, images, repeats), "all cores")]
+    reference = np.argmax(np.asarray(serving(images, training=False)), axis=-1)
+    rows = [(name, "SavedModel", folder_bytes(saved), savedmodel_latency(saved, images, repeats), "all cores", 0.0,
+             1.0)]
     float_input = tflite.float_input_savedmodel(serving, shape, work / f"{name}-float-input")
     for flavour in ("none", "float16", "int8"):
         out = work / f"{name}-{flavour}.tflite"
@@ -65,8 +67,9 @@ def measure(name: str, serving, class_names: list[str], shape: tuple[int, int, i
             tflite.convert(saved, out, flavour)
         seconds = time.perf_counter() - started
         classifier = TFLiteClassifier(out, threads)
+        agreement = float(np.mean(np.argmax(classifier(images), axis=-1) == reference))
         rows.append((name, f"TFLite {'float32' if flavour == 'none' else flavour}", out.stat().st_size,
-                     classifier.latency_ms(images, repeats=repeats), f"{threads} threads", seconds))
+                     classifier.latency_ms(images, repeats=repeats), f"{threads} threads", seconds, agreement))
         print(f"  {name}: {rows[-1][1]} converted in {seconds:.1f} s", file=sys.stderr, flush=True)
     return rows
 
@@ -139,13 +142,16 @@ def main() -> None:
         if not args.skip_resnet:
             rows += measure("ResNet-50", *resnet50(), work, args.threads, max(10, args.repeats // 5))
     print(f"per-image latency on this CPU ({os.cpu_count()} cores{int8_units()}; TFLite: {runtime_name()} + XNNPACK)")
-    print(f"{'model':<10} {'flavour':<15} {'size':>10} {'vs SavedModel':>13} {'latency':>11}  runtime")
+    print(f"{'model':<10} {'flavour':<15} {'size':>10} {'vs SavedModel':>13} {'latency':>11} {'same top-1':>10}  "
+          "runtime")
     for model in dict.fromkeys(row[0] for row in rows):
         group = [row for row in rows if row[0] == model]
         base = group[0][2]
         for row in group:
-            print(f"{model:<10} {row[1]:<15} {row[2] / 2**20:>8.2f} MB {row[2] / base:>13.2f} {row[3]:>8.3f} ms  "
-                  f"{row[4]}")
+            print(f"{model:<10} {row[1]:<15} {row[2] / 2**20:>8.2f} MB {row[2] / base:>13.2f} {row[3]:>8.3f} ms "
+                  f"{row[6]:>10.0%}  {row[4]}")
+    print("same top-1: share of the latency images whose top class is the float Keras model's (sample: its "
+          "validation images; ResNet-50: random weights on noise images, a check of the conversion, not accuracy)")
     last = [row for row in rows if row[0] == rows[-1][0]]
     by_flavour = {row[1]: row[3] for row in last}
     ratio = by_flavour["TFLite int8"] / by_flavour["TFLite float32"]
