@@ -55,6 +55,7 @@ def export_tflite(serving: Any, source: Any, shape: tuple[int, int, int], resize
         say("measuring accuracy, agreement and latency on the validation images")
         report.deployment = _measure(serving, source, shape, resize, out, float_file, quantize, images, samples,
                                      threshold)
+        report.deployment.calibration = calibration_info
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     say("verifying with the TFLite interpreter in a fresh process")

@@ -44,6 +44,7 @@ class DeployReport:
     threshold: float
     rows: list[FlavourRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    calibration: dict[str, Any] | None = None  # int8: {"images", "from", "stratified", "per_class"}
 
     def to_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in asdict(self).items() if k != "rows"}, "rows": [r.to_dict() for r in self.rows]}
@@ -105,8 +106,17 @@ def format_table(report: DeployReport) -> list[str]:
         ratio = "-" if row.size_ratio is None else f"{row.size_ratio:.2f}"
         latency = "-" if row.latency_ms is None else f"{row.latency_ms:.3f} ms"
         lines.append(f"  {row.flavour:<16} {accuracy:>9} {row.agreement:>10.1%} {size:>10} {ratio:>6} {latency:>10}")
+    if report.calibration:
+        lines.append(f"  int8 calibrated on {calibration_text(report.calibration)}")
     lines += [f"  WARNING: {warning}" for warning in report.warnings]
     return lines
+
+
+def calibration_text(calibration: dict[str, Any]) -> str:
+    """'36 training images, stratified by class (red 12, green 12, blue 12)'."""
+    per_class = ", ".join(f"{name} {count}" for name, count in (calibration.get("per_class") or {}).items())
+    return (f"{calibration['images']} training images, stratified by class"
+            + (f" ({per_class})" if per_class else ""))
 
 
 def _human(count: int) -> str:

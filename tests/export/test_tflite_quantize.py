@@ -68,6 +68,10 @@ def test_report_states_every_figure_for_each_flavour(int8_export, capsys):
     assert rows["tflite float32"]["agreement"] == 1.0
     assert rows["tflite float32"]["accuracy"] == rows["keras float32"]["accuracy"]
     assert saved["warnings"] == deployment["warnings"]
+    assert deployment["calibration"]["images"] == 12 and deployment["calibration"]["stratified"]
+    table = "\n".join(tflite_report.format_table(tflite_report.DeployReport(**{
+        **deployment, "rows": [tflite_report.FlavourRow(**row) for row in deployment["rows"]]})))
+    assert "int8 calibrated on 12 training images, stratified by class (" in table
 
 
 def test_loss_beyond_the_threshold_is_a_warning(int8_export):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.export.tflite_options import OPTIONS, QUANTIZE, cli_arguments
+from cnnstudio.export.tflite_report import calibration_text
 from cnnstudio.gui.panels.common import muted, row_table
 
 REPORT_COLUMNS = ("Flavour", "Accuracy", "Agrees with float", "Size", "× float32", "Latency / image")
@@ -128,7 +129,9 @@ class DeployReportView(QWidget):
         self.caption.setText(f"On {deployment['images']} images ({deployment['origin']}). Latency: median per "
                              f"image on this CPU, {deployment['runtime']} with XNNPACK, {threads} thread"
                              f"{'s' if threads != 1 else ''}. Warns above a loss of "
-                             f"{deployment['threshold']:g} accuracy points.")
+                             f"{deployment['threshold']:g} accuracy points."
+                             + (f" int8 calibrated on {calibration_text(deployment['calibration'])}."
+                                if deployment.get("calibration") else ""))
         for row in deployment["rows"]:
             cells = [row["flavour"], _percent(row.get("accuracy")), _percent(row.get("agreement")),
                      "-" if row.get("bytes") is None else f"{row['bytes'] / 1024:.1f} KB",

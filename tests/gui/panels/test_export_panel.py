@@ -105,6 +105,7 @@ def test_tflite_options_reach_the_export_and_the_report_shows(export_window, qtb
     assert view.cell("tflite int8", "× float32") == f"{rows['tflite int8']['size_ratio']:.2f}"
     assert view.cell("tflite int8", "Latency / image").endswith(" ms")
     assert "XNNPACK" in view.caption.text() and "thread" in view.caption.text()
+    assert "int8 calibrated on 9 training images, stratified by class" in view.caption.text()
     assert view.warning.isVisible() == bool(report["warnings"])
     assert not panel.cancel_button.isEnabled() and panel.export_button.isEnabled()
     export_window.grab().save(str(tmp_path / "export.png"))
