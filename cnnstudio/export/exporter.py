@@ -26,8 +26,8 @@ LOADING = {
                   "'serving_bytes'(image_bytes=string [N]) takes encoded JPEG/PNG files",
     "keras": "import cnnstudio.modeling; keras.saving.load_model(path) (safe_mode stays on)",
     "tflite": "ai_edge_litert / tf.lite Interpreter(path).get_signature_runner('probabilities')"
-              "(images=[1,H,W,C] in the input's dtype: uint8 pixels, through the input quantisation when "
-              "integer); class names in the .labels.txt file, quantisation in model_card.json 'tflite'",
+              "(images=[1,H,W,C] raw pixels in the input's dtype, through its quantisation when integer: "
+              "model_card.json 'tflite' input.from_pixels says how); class names in the .labels.txt file",
     "onnx": "onnxruntime.InferenceSession(path).run(None, {input: uint8 [N,H,W,C]}); class names in the "
             ".labels.txt file",
     "python": "",
