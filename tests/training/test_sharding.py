@@ -104,7 +104,8 @@ def test_a_shard_left_short_by_an_unreadable_file_is_topped_up(folder):
     batches = _ids(data.train_dataset(0, 4, seed=2, input_context=_context(0)))
     # 11 readable files make 5 full batches; the sixth comes from the shard's next pass.
     assert len(batches) == 6 and all(len(b) == 2 for b in batches)
-    assert 4 not in sum(batches, []) and set(sum(batches, [])) == set(range(0, 24, 2)) - {4}
+    first_pass = sum(batches[:5], [])
+    assert len(set(first_pass)) == 10 and set(sum(batches, [])) <= set(range(0, 24, 2)) - {4}
     assert [path for path, _reason in data.skipped] == [broken]
     other = _ids(data.train_dataset(0, 4, seed=2, input_context=_context(1)))
     assert sorted(sum(other, [])) == list(range(1, 24, 2))
@@ -112,9 +113,10 @@ def test_a_shard_left_short_by_an_unreadable_file_is_topped_up(folder):
 
 def test_validation_is_sharded_too(folder, opened):
     data = _stream(folder)
-    shards = [_ids(data.val_dataset(4, input_context=_context(worker))) for worker in (0, 1)]
-    assert [sum(s, []) for s in shards] == [[24, 26, 28, 30], [25, 27, 29]]
-    assert sorted(int(p[-6:-4]) for p in opened) == list(range(24, 31))  # each validation file read once
+    for worker, expected in enumerate([[24, 26, 28, 30], [25, 27, 29]]):
+        assert sum(_ids(data.val_dataset(4, input_context=_context(worker))), []) == expected
+        assert sorted({int(p[-6:-4]) for p in opened}) == expected  # it reads its validation files only
+        opened.clear()
     assert _ids(data.val_dataset(4)) == [[24, 25, 26, 27], [28, 29, 30]]  # without a context: the whole set
 
 
