@@ -146,9 +146,9 @@ def io_quantization(path_or_data: Path | bytes) -> dict[str, Any]:
 
 def pixel_rule(details: dict[str, Any]) -> str:
     """How a raw 0..255 pixel becomes the input tensor's value, in words a deployer can code."""
-    if details["dtype"].startswith("float"):
-        return "pixel as float32, 0..255 (normalisation is inside)"
     scale, zero_point = details["scale"], details["zero_point"]
+    if details["dtype"].startswith("float") or not scale:  # not quantised: the values themselves
+        return f"{details['dtype']}: pixel as it is, 0..255 (normalisation is inside)"
     if scale == 1.0:
         shift = "" if zero_point == 0 else f" {'+' if zero_point > 0 else '-'} {abs(zero_point)}"
         return f"{details['dtype']}: pixel{shift} (scale 1, zero point {zero_point}; normalisation is inside)"

@@ -171,6 +171,9 @@ def test_every_flavour_gets_the_report(trained_run, tmp_path, capsys, quantize):
                  "--max-accuracy-loss", "0", "-o", str(out)]) == 0
     printed = capsys.readouterr()
     deployment = json.loads(out.with_name(f"{quantize}.verification.json").read_text())["deployment"]
+    card = json.loads(out.with_name(f"{quantize}.model_card.json").read_text())["tflite"]
+    assert card["input"]["dtype"] == "uint8" and card["input"]["scale"] == 0.0  # not quantised: pixels as they are
+    assert card["input"]["from_pixels"] == "uint8: pixel as it is, 0..255 (normalisation is inside)"
     assert deployment["threshold"] == 0 and deployment["threads"] >= 1
     name = "tflite float32" if quantize == "none" else f"tflite {quantize}"
     rows = {row["flavour"]: row for row in deployment["rows"]}
