@@ -30,6 +30,7 @@ import io
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,9 @@ import tensorflow as tf
 from cnnstudio.data import formats
 from cnnstudio.data.cache import cache_root
 from cnnstudio.fileio import write_json_atomic
+
+PILLOW, TENSORFLOW, DISK = 0, 1, 2  # how a file's image is obtained in a decoding epoch
+SAVE_INTERVAL = 5.0  # seconds between saves of the disk cache's filled mask during an epoch
 
 # The pipeline's functions have no Python control flow on tensors: AutoGraph has nothing to convert.
 plain = tf.autograph.experimental.do_not_convert
@@ -94,6 +98,7 @@ class _Loader:
         # Which files TensorFlow decodes in the graph; a file it fails on moves to Pillow.
         self.native = np.asarray([formats.is_native(p) and self.shape[2] in (1, 3) for p in self.paths], bool)
         self.disk = None
+        self.saved = time.monotonic()
         self.cached = cache is not None
         self.complete = False  # set when a decoding epoch ends with nothing left to retry
         if cache not in (None, "memory"):
@@ -115,8 +120,8 @@ class _Loader:
         return digest.hexdigest()[:24]
 
     def advance(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start the next epoch; return its files to decode and which decoder each takes
-        (TensorFlow when True, Pillow when False), or nothing when it replays the cache."""
+        """Start the next epoch; return its files to decode and how each is obtained (PILLOW,
+        TENSORFLOW or DISK), or nothing when it replays the cache."""
         with self.lock:
             self.epoch += 1
             order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
@@ -124,8 +129,11 @@ class _Loader:
             replay = self.complete and self.cached
             self.plan = (replay, order)
         if replay:
-            return order[:0], np.zeros(0, bool)
-        return order, self.native[order]
+            return order[:0], np.zeros(0, np.int32)
+        codes = np.where(self.native[order], TENSORFLOW, PILLOW).astype(np.int32)
+        if self.disk is not None:  # already in the disk cache (a run stopped mid-epoch): read, not decode
+            codes[self.disk[1][order]] = DISK
+        return order, codes
 
     def replay_indices(self) -> np.ndarray:
         replay, order = self.plan
@@ -148,7 +156,17 @@ class _Loader:
     def disk_write(self, indices, images) -> np.ndarray:
         self.disk[0][indices] = images
         self.disk[1][indices] = True
+        if time.monotonic() - self.saved > SAVE_INTERVAL:
+            self._save_mask()  # a run stopped mid-epoch keeps what it decoded up to here
         return images
+
+    def _save_mask(self) -> None:
+        array, filled, mask_path = self.disk
+        array.flush()  # the pixels reach the file before the mask says they are there
+        tmp = mask_path.with_suffix(".tmp.npy")
+        np.save(tmp, filled)
+        os.replace(tmp, mask_path)
+        self.saved = time.monotonic()
 
     def finish(self, missing) -> np.ndarray:
         """End of a decoding epoch: report the files that failed; TensorFlow failures retry with Pillow."""
@@ -172,11 +190,8 @@ class _Loader:
             self._fail(index, reason)
         self.complete = not retry
         if self.disk is not None:
-            array, filled, mask_path = self.disk
-            array.flush()
-            tmp = mask_path.with_suffix(".tmp.npy")
-            np.save(tmp, filled)
-            os.replace(tmp, mask_path)
+            self._save_mask()
+            mask_path = self.disk[2]
             failed = {str(i): self.failures[i] for i in np.flatnonzero(self.bad)}
             write_json_atomic(mask_path.with_name(mask_path.name.replace(".filled.npy", ".failed.json")), failed)
         return np.int64(len(retry))
@@ -199,8 +214,8 @@ def _tiny_jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def _decoder_choice(data, native, height: int, width: int):
-    """The branch of _decode that reads this file: 0 Pillow, 1 PNG, 2-5 JPEG at 1/1, 1/2, 1/4, 1/8 scale.
+def _decoder_choice(data, code, height: int, width: int):
+    """The branch of the decoder: 0 Pillow, 1 PNG, 2-5 JPEG at 1/1, 1/2, 1/4, 1/8 scale, 6 the disk cache.
 
     A large JPEG is decoded at the smallest DCT scale that still covers the target (like Pillow's
     draft). One switch instead of nested conditions: each control-flow op costs ~15 µs an image.
@@ -209,7 +224,7 @@ def _decoder_choice(data, native, height: int, width: int):
     shape = tf.io.extract_jpeg_shape(tf.where(jpeg, data, tf.constant(_tiny_jpeg())))
     room = tf.minimum(shape[0] // height, shape[1] // width)
     scale = tf.cast(room >= 2, tf.int32) + tf.cast(room >= 4, tf.int32) + tf.cast(room >= 8, tf.int32)
-    return tf.where(native, tf.where(jpeg, 2 + scale, 1), 0)
+    return tf.where(code == DISK, 6, tf.where(code == TENSORFLOW, tf.where(jpeg, 2 + scale, 1), 0))
 
 
 def _tf_resize(image, height: int, width: int, policy: str):
@@ -300,21 +315,22 @@ def build_dataset(
 
     @plain
     def plan(_):
-        """Advance the epoch: its files to decode, in order, and which decoder each takes."""
-        indices, native = tf.numpy_function(loader.advance, [], (tf.int64, tf.bool), stateful=True)
-        return tf.reshape(indices, [-1]), tf.reshape(native, [-1])
+        """Advance the epoch: its files to decode, in order, and how each is obtained."""
+        indices, codes = tf.numpy_function(loader.advance, [], (tf.int64, tf.int32), stateful=True)
+        return tf.reshape(indices, [-1]), tf.reshape(codes, [-1])
 
     @plain
-    def load(index, native):
+    def load(index, code):
         data = tf.io.read_file(tf.gather(paths, index))
         branches = [
             lambda: tf.numpy_function(loader.pillow_decode, [index], tf.uint8, stateful=True),
             lambda: _tf_resize(tf.io.decode_png(data, channels=channels), height, width, resize),
             *(lambda ratio=ratio: _tf_resize(tf.io.decode_jpeg(data, channels=channels, ratio=ratio), height, width,
                                              resize) for ratio in (1, 2, 4, 8)),
+            lambda: tf.numpy_function(loader.disk_read, [index], tf.uint8, stateful=True),
         ]
         # A file either decoder fails on raises here; ignore_errors drops it, finish() reports it.
-        image = tf.switch_case(_decoder_choice(data, native, height, width), branches)
+        image = tf.switch_case(_decoder_choice(data, code, height, width), branches)
         return tf.ensure_shape(image, image_spec), index
 
     @plain
