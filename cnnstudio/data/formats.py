@@ -133,7 +133,7 @@ def remember_native(paths: dict[str, bool]) -> None:
 def remember_native_folder(folder: str | os.PathLike, relative_paths: list[str], native: np.ndarray) -> None:
     """Record which files of a scanned folder are native (`native` aligned with `relative_paths`)."""
     root = os.path.abspath(folder)
-    hashes = np.fromiter((hash(relative_paths[p]) for p in np.flatnonzero(native).tolist()), np.int64)
+    hashes = np.fromiter(map(hash, relative_paths), np.int64, len(relative_paths))[np.asarray(native, bool)]
     hashes.sort()
     _NATIVE_FOLDERS[root] = hashes
     prefix = root + os.sep

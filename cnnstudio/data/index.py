@@ -13,8 +13,10 @@ import hashlib
 import json
 import os
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR
 
 import numpy as np
 
@@ -28,6 +30,7 @@ SUBSET_FOLDERS = {"train": "train", "val": "val", "validation": "val", "valid": 
 SUBSETS = ("train", "val", "test")  # subset codes 0, 1, 2; -1 = no subset folders
 INDEX_VERSION = 2
 RACY_NS = 2_000_000_000  # directory mtimes younger than this are not trusted
+_STAT_DIR_FD = os.stat in os.supports_dir_fd and os.listdir in os.supports_fd
 
 
 @dataclass
@@ -62,6 +65,8 @@ class FolderIndex:
         """Positions of files that are new or whose size or mtime differ from `previous`."""
         if previous is None or not len(previous):
             return np.arange(len(self), dtype=np.int64)
+        if previous.paths == self.paths:  # the usual rescan (reused directories share the very strings)
+            return np.flatnonzero((previous.sizes != self.sizes) | (previous.mtimes != self.mtimes))
         where = {path: i for i, path in enumerate(previous.paths)}
         old = np.fromiter((where.get(path, -1) for path in self.paths), dtype=np.int64, count=len(self))
         known = old >= 0
@@ -118,8 +123,8 @@ class _Lister:
     def __init__(self, state: TaskState, previous: FolderIndex | None):
         self.state, self.previous = state, previous
         self.paths: list[str] = []
-        self.sizes: list[int] = []
-        self.mtimes: list[int] = []
+        self.sizes = array("q")  # 8 bytes a file while listing, not a Python int
+        self.mtimes = array("q")
         self.directories: dict[str, list] = {}  # prefix -> [mtime_ns, start, end, ignored, subfolder names]
         self.reused = 0
 
@@ -133,8 +138,8 @@ class _Lister:
             _mtime, start, end, ignored, subfolders = old
             begin = len(self.paths)
             self.paths.extend(self.previous.paths[start:end])
-            self.sizes.extend(self.previous.sizes[start:end].tolist())
-            self.mtimes.extend(self.previous.mtimes[start:end].tolist())
+            self.sizes.frombytes(np.ascontiguousarray(self.previous.sizes[start:end], np.int64).tobytes())
+            self.mtimes.frombytes(np.ascontiguousarray(self.previous.mtimes[start:end], np.int64).tobytes())
             self.reused += 1
             self.state.update(advance=end - start)
         else:
@@ -149,6 +154,47 @@ class _Lister:
             self.walk(os.path.join(folder, name), f"{prefix}{name}/")
 
     def _list(self, folder: str, prefix: str) -> tuple[int, list[str]]:
+        if not _STAT_DIR_FD:
+            return self._list_entries(folder, prefix)
+        try:
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            return 0, []
+        try:
+            # Names relative to an open directory: no path walk per stat, and plain strings sort
+            # faster than DirEntry objects. Every entry is stat-ed (a class folder holds images).
+            try:
+                names = os.listdir(fd)
+            except OSError:
+                return 0, []
+            names.sort()
+            ignored, subfolders = 0, []
+            suffixes = formats.IMAGE_SUFFIXES
+            paths, sizes, mtimes = self.paths, self.sizes, self.mtimes
+            stat, is_dir = os.stat, S_ISDIR
+            for name in names:
+                try:
+                    info = stat(name, dir_fd=fd)
+                except OSError:
+                    continue  # vanished while listing, or a broken link
+                if is_dir(info.st_mode):
+                    if not formats.is_hidden(name):
+                        subfolders.append(name)
+                    continue
+                dot = name.rfind(".")
+                if dot <= 0 or name[0] == "." or name[dot:].lower() not in suffixes:
+                    ignored += 1  # hidden or not an image
+                    continue
+                paths.append(prefix + name)
+                sizes.append(info.st_size)
+                mtimes.append(info.st_mtime_ns)
+        finally:
+            os.close(fd)
+        self.state.update(advance=len(names))
+        return ignored, subfolders
+
+    def _list_entries(self, folder: str, prefix: str) -> tuple[int, list[str]]:
+        """The same listing where stat cannot take a directory descriptor (Windows)."""
         ignored, subfolders = 0, []
         try:
             with os.scandir(folder) as iterator:
@@ -159,15 +205,15 @@ class _Lister:
         paths, sizes, mtimes = self.paths, self.sizes, self.mtimes
         for entry in entries:
             name = entry.name
-            if formats.is_hidden(name):
-                if not entry.is_dir(follow_symlinks=False):
-                    ignored += 1
-                continue
-            if entry.is_dir():
-                subfolders.append(name)
+            try:
+                if entry.is_dir():
+                    if not formats.is_hidden(name):
+                        subfolders.append(name)
+                    continue
+            except OSError:
                 continue
             dot = name.rfind(".")
-            if dot < 0 or name[dot:].lower() not in suffixes:
+            if dot <= 0 or name[0] == "." or name[dot:].lower() not in suffixes:
                 ignored += 1
                 continue
             try:
@@ -211,7 +257,7 @@ def build_index(folder: str | os.PathLike, progress=None, previous: FolderIndex 
     return FolderIndex(root, layout, class_names, lister.paths,
                        np.concatenate(labels) if labels else np.zeros(0, np.int32),
                        np.concatenate(subsets) if subsets else np.zeros(0, np.int8),
-                       np.asarray(lister.sizes, np.int64), np.asarray(lister.mtimes, np.int64),
+                       np.frombuffer(lister.sizes, np.int64), np.frombuffer(lister.mtimes, np.int64),
                        [(subset, name) for subset, name, _path in folders], loose,
                        sum(entry[3] for entry in lister.directories.values()), lister.directories, lister.reused)
 
@@ -280,7 +326,7 @@ def refresh_index(folder: str | os.PathLike, progress=None, use_cache: bool = Tr
     index = build_index(folder, progress, previous)
     changed = index.changed_since(previous)
     removed = 0
-    if previous is not None:
+    if previous is not None and previous.paths != index.paths:
         current = set(index.paths)
         removed = sum(1 for path in previous.paths if path not in current)
     if use_cache and (previous is None or len(changed) or removed or index.reused_directories != len(
