@@ -15,9 +15,13 @@ the mean eigenvalue damps every direction weaker than that, which keeps ZCA's ed
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,8 +29,10 @@ import numpy as np
 from cnnstudio.data import formats
 from cnnstudio.data.progress import TaskState, as_state
 from cnnstudio.errors import DatasetError, ParameterError
+from cnnstudio.paths import cache_dir
 
 MAX_WHITENING_FEATURES = 4096
+CACHE_VERSION = 1  # bump when the computation changes: cached statistics are then recomputed
 WHITENING = ("pca", "zca")
 AUTO_EPSILON = 0.1  # ε = this × the mean eigenvalue when the project leaves ε empty
 TINY_EPSILON = 1e-3  # an ε below this × the mean eigenvalue amplifies noise: say so
@@ -89,7 +95,7 @@ class Statistics:
     def save(self, path: str) -> None:
         """Store as .npz (compact; whitening matrices can be tens of MB)."""
         meta = {"image_shape": list(self.image_shape), "resize": self.resize, "count": self.count,
-                "whitening": self.whitening, "epsilon": self.epsilon}
+                "whitening": self.whitening, "epsilon": self.epsilon, "warnings": list(self.warnings)}
         arrays = {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
         np.savez(path, meta=np.frombuffer(repr(meta).encode(), dtype=np.uint8), **arrays)
 
@@ -100,7 +106,9 @@ class Statistics:
         with np.load(path) as data:
             meta = ast.literal_eval(bytes(data["meta"]).decode())
             meta["arrays"] = {k: {"npy": data[k]} for k in data.files if k != "meta"}
-        return cls.from_dict(meta)
+        stats = cls.from_dict(meta)
+        stats.warnings = [str(w) for w in meta.get("warnings", [])]
+        return stats
 
 
 def _encode(array: np.ndarray) -> dict[str, Any]:
@@ -145,20 +153,35 @@ def compute_statistics(
     epsilon: float | None = None,
     seed: int = 0,
     progress: TaskState | Callable[[TaskState], Any] | None = None,
+    use_cache: bool = True,
 ) -> Statistics:
-    """Statistics of (a seeded sample of) the training files, decoded as the pipeline decodes them."""
+    """Statistics of (a seeded sample of) the training files, decoded as the pipeline decodes them.
+
+    Kept in the user's cache folder, keyed by the sampled files (paths, sizes, modification times)
+    and the settings, so the next run on the same files reads them instead of decoding again.
+    """
     check_whitening_size(image_shape, normalization)
     state = as_state(progress)
     paths = pick_images(files, max_images, seed)
+    cached = _cache_path(paths, image_shape, resize, normalization, epsilon) if use_cache else None
+    if cached is not None and cached.exists():
+        try:
+            return Statistics.load(str(cached))
+        except (OSError, ValueError, SyntaxError, KeyError, DatasetError):
+            pass  # a damaged entry is recomputed and replaced
     images = []
     state.update(0, len(paths), "computing input statistics", force=True)
-    for path in paths:
-        state.check()
+    # Pillow releases the GIL while it decodes and resizes: threads use every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         try:
-            images.append(formats.load_image(path, image_shape, resize))
-        except formats.UnusableImage:
-            pass  # the scan reported it; statistics simply leave it out
-        state.update(advance=1)
+            for image in pool.map(_load_or_none, paths, [image_shape] * len(paths), [resize] * len(paths)):
+                state.check()
+                if image is not None:  # None: the scan reported it; statistics simply leave it out
+                    images.append(image)
+                state.update(advance=1)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
     if not images:
         raise DatasetError("no training image could be decoded to compute the input statistics.")
     stats = statistics_from_array(np.stack(images), resize, normalization, epsilon)
@@ -166,7 +189,39 @@ def compute_statistics(
         stats.warnings[-1] += (f" Raise 'Images for statistics' (now {max_images}; the training split has "
                                f"{len(files)})." if len(files) > max_images else
                                " Add training images or use a smaller input size.")
+    if cached is not None:
+        _store(stats, cached)
     return stats
+
+
+def _load_or_none(path: str, shape: tuple[int, int, int], resize: str) -> np.ndarray | None:
+    try:
+        return formats.load_image(path, shape, resize)
+    except formats.UnusableImage:
+        return None
+
+
+def _cache_path(paths: list[str], image_shape, resize: str, normalization: str, epsilon: float | None) -> Path | None:
+    """Where these statistics are kept: a digest of the settings and of each sampled file's identity."""
+    digest = hashlib.sha1(repr((CACHE_VERSION, tuple(image_shape), resize, normalization, epsilon)).encode())
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{path}\0missing\n".encode())
+    return cache_dir() / "statistics" / f"{digest.hexdigest()[:24]}.npz"
+
+
+def _store(stats: Statistics, path: Path) -> None:
+    """Atomic write; a cache that cannot be written only costs time on the next run."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        stats.save(str(tmp))
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def choose_epsilon(eigenvalues: np.ndarray, epsilon: float | None) -> tuple[float, list[str]]:

@@ -118,3 +118,29 @@ def test_fewer_images_than_features_is_said():
     assert any("100 images, not more than the 1024 values per image" in w for w in stats.warnings)
     enough = statistics_from_array(correlated_images(count=200, shape=(4, 4, 3)), normalization="pca")
     assert enough.warnings == []
+
+
+def test_statistics_are_kept_for_the_next_run_until_a_file_or_setting_changes(make_folder, monkeypatch, private_cache):
+    from cnnstudio.data import formats
+    from cnnstudio.data.statistics import compute_statistics
+    from tests.data.helpers import save_image
+
+    root = make_folder({"a": 5, "b": 5}, size=(6, 6))
+    files = [(str(p), 0) for p in sorted(root.rglob("*.png"))]
+    decoded: list[str] = []
+    original = formats.load_image
+    monkeypatch.setattr(formats, "load_image", lambda path, *a, **k: decoded.append(path) or original(path, *a, **k))
+    first = compute_statistics(files, (4, 4, 3), normalization="zca", max_images=8, epsilon=0.01)
+    assert len(decoded) == 8 and list((private_cache / "statistics").glob("*.npz"))
+    decoded.clear()
+    again = compute_statistics(files, (4, 4, 3), normalization="zca", max_images=8, epsilon=0.01)
+    assert decoded == []  # read from the cache
+    for name in ("channel_mean", "channel_std", "mean_image", "eigenvectors", "eigenvalues"):
+        assert np.array_equal(getattr(again, name), getattr(first, name))
+    assert again.warnings == first.warnings and again.warnings  # 8 images < 48 features: said again
+    compute_statistics(files, (4, 4, 3), normalization="per_channel", max_images=8)
+    assert len(decoded) == 8  # another setting: computed
+    decoded.clear()
+    save_image(root / "a" / "a_000.png", size=(6, 6), seed=77)  # a sampled file changes
+    changed = compute_statistics(files, (4, 4, 3), normalization="zca", max_images=8, epsilon=0.01)
+    assert len(decoded) == 8 and not np.array_equal(changed.mean_image, first.mean_image)
