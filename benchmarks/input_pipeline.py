@@ -2,8 +2,12 @@
 
 Generates a folder of JPEGs (10 classes, random sizes around the source size), then times one
 full pass (first epoch: decode) and a later pass (cached for ours; Keras has no cache and
-decodes again) for both, at the same image size and batch size. The last line is the
-later-epoch ratio (ours / Keras images per second).
+decodes again) for both, at the same image size and batch size. Our first epoch includes the
+set-up a training run does before it (listing the folder through the scan, per-channel input
+statistics), read from their caches as on every run after the first; the first run ever (scan
+and statistics computed) is printed too. Keras's first epoch includes its own listing.
+Best of interleaved rounds per side. The last line is the first-epoch ratio (ours / Keras
+images per second, cached set-up).
 
     python benchmarks/input_pipeline.py [--images 5000] [--size 64] [--batch 32]
 """
@@ -63,8 +67,10 @@ def main(argv: list[str] | None = None) -> float:
 
     from cnnstudio.data import scan_folder
     from cnnstudio.data.pipeline import build_dataset
+    from cnnstudio.data.statistics import compute_statistics
 
     with tempfile.TemporaryDirectory(prefix="cnnstudio-bench-") as tmp:
+        os.environ["CNNSTUDIO_CACHE_DIR"] = str(Path(tmp) / "cache")  # cold caches, not the user's
         root = Path(tmp) / "images"
         t0 = time.perf_counter()
         files = make_folder(root, args.images, args.source)
@@ -75,13 +81,19 @@ def main(argv: list[str] | None = None) -> float:
         for path, _label in files:
             Path(path).read_bytes()
 
-        # Our flow scans the folder first (cached per folder afterwards); timed on its own.
-        t0 = time.perf_counter()
-        scan = scan_folder(root, use_cache=False)
-        print(f"scan (header checks + hashes, no cache): {len(scan.images)} images in "
-              f"{time.perf_counter() - t0:.2f}s")
+        def set_up():
+            """What a training run does before its first batch: list (scan) and input statistics."""
+            start = time.perf_counter()
+            scan_folder(root)
+            compute_statistics(files, shape, normalization="per_channel", max_images=2000, seed=1)
+            return time.perf_counter() - start
+
+        cold = set_up()  # the first run ever: header checks, hashes, statistics decoded; cached after
+        warm = min(set_up() for _ in range(3))
+        print(f"set-up (scan + statistics): first run ever {cold:.2f}s, later runs (cached) {warm:.3f}s")
 
         def ours():
+            set_up()
             return build_dataset(files, shape, args.batch, shuffle=True, seed=1, cache="memory")
 
         def theirs():
@@ -103,10 +115,14 @@ def main(argv: list[str] | None = None) -> float:
             print(f"{name:10s} first epoch {first:8.0f} images/s   later epoch {later:8.0f} images/s")
         first_ratio = results["cnnstudio"][0] / results["keras"][0]
         later_ratio = results["cnnstudio"][1] / results["keras"][1]
-        print(f"first-epoch ratio (cnnstudio / keras): {first_ratio:.2f}x")
+        # The first run ever pays the uncached set-up once, in place of the cached one.
+        ours_cold = len(files) / (len(files) / results["cnnstudio"][0] - warm + cold)
+        print(f"first-epoch ratio, first run ever (uncached scan and statistics): "
+              f"{ours_cold / results['keras'][0]:.2f}x")
         print(f"later-epoch ratio (cnnstudio / keras): {later_ratio:.2f}x")
-        print(f"{later_ratio:.2f}")
-        return later_ratio
+        print(f"first-epoch ratio (cnnstudio incl. cached set-up / keras): {first_ratio:.2f}x")
+        print(f"{first_ratio:.2f}")
+        return first_ratio
 
 
 if __name__ == "__main__":
