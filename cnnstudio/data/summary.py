@@ -9,6 +9,7 @@ on the GUI thread. The index's paths are referenced, never copied.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,16 @@ def _ordered(labels: np.ndarray, keep: np.ndarray | None, classes: int) -> tuple
     return counts, order, starts
 
 
+def _size_counts(scan: Any, keep: np.ndarray) -> Counter:
+    """(width, height) -> usable files, from the scan's columns (records only as a fallback)."""
+    widths, heights = getattr(scan, "widths", None), getattr(scan, "heights", None)
+    if widths is None or heights is None or len(widths) != len(keep):
+        return Counter((record.width, record.height) for record in scan.images)
+    pairs = (widths[keep].astype(np.uint64) << np.uint64(32)) | heights[keep].astype(np.uint64)
+    values, numbers = np.unique(pairs, return_counts=True)
+    return Counter({(int(v >> 32), int(v & 0xFFFFFFFF)): int(n) for v, n in zip(values, numbers, strict=True)})
+
+
 def summarize_index(index: Any) -> FolderSummary:
     """The folder as listed (every candidate file; header checks not done yet)."""
     labels = np.asarray(index.labels, dtype=np.int32)
@@ -80,14 +91,14 @@ def summarize_scan(scan: Any, index: Any, state: Any | None = None) -> FolderSum
     every file) run here, in the caller's thread."""
     labels = np.asarray(index.labels, dtype=np.int32)
     unusable = sorted((str(path), str(reason)) for path, reason in scan.unreadable)
-    keep = None
-    if unusable:
+    keep = getattr(scan, "usable", None)  # the scan's columns, aligned with the index
+    if keep is None or len(keep) != len(index.paths):
         bad = {path for path, _reason in unusable}
         keep = np.fromiter((path not in bad for path in index.paths), dtype=bool, count=len(index.paths))
     if state is not None:
         state.check()
     counts, order, starts = _ordered(labels, keep, len(index.class_names))
-    sizes = Counter((record.width, record.height) for record in scan.images)
+    sizes = _size_counts(scan, keep)
     if state is not None:
         state.check()
     warnings = scan.warnings(unusable_list=UNUSABLE_LIST)
@@ -102,17 +113,24 @@ def summarize_scan(scan: Any, index: Any, state: Any | None = None) -> FolderSum
     )
 
 
-def load_folder(folder: str | Path, state: Any, verify: bool = False, index: Any | None = None):
+def load_folder(folder: str | Path, state: Any, verify: bool = False, index: Any | None = None,
+                shown: threading.Event | None = None, workers: int | None = None):
     """The Data panel's background task, a generator: ("index", index, summary) as soon as the
     folder is listed (skipped when `index` is given), then ("scan", scan, summary) once every
-    file is checked (decoded in full when `verify`). Cancelled through `state`."""
+    file is checked (decoded in full when `verify`). Cancelled through `state`.
+
+    `shown`: set by the GUI once the index is on screen; the header checks wait for it (at most
+    a second), so the window's first full repaint does not compete with them for the GIL.
+    `workers`: header-check threads (scan_folder's default when None)."""
     from cnnstudio.data.index import refresh_index
     from cnnstudio.data.scan import scan_folder  # looked up per call (tests slow it down)
 
     if index is None:
         index = refresh_index(folder, state).index
         yield "index", index, summarize_index(index)
+        if shown is not None:
+            shown.wait(1.0)
     state.update(0, len(index.paths), "decoding images" if verify else "checking images", force=True)
-    scan = scan_folder(folder, verify, state, index=index)
+    scan = scan_folder(folder, verify, state, index=index, workers=workers)
     state.update(message="summarising", force=True)
     yield "scan", scan, summarize_scan(scan, getattr(scan, "index", None) or index, state)

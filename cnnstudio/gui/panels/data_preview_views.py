@@ -16,6 +16,8 @@ from cnnstudio.gui.panels.common import array_to_pixmap
 from cnnstudio.gui.panels.data_settings import fill_grid
 from cnnstudio.gui.panels.helper import helper_for
 
+SPLIT_TABLE_CLASSES = 40  # up to this many classes the split table has a row per class
+
 
 class DataPreviews:
     """update_split / update_preprocessing / update_augmentation and their answers; _run and
@@ -59,17 +61,37 @@ class DataPreviews:
             return
         self._run(safe, split_counts, self.project, self._task(), done=self._split_done)
 
+    def update_previews(self) -> None:
+        """The split table and the statistics preview, from one pass over the folder (after a scan)."""
+        from cnnstudio.gui.panels.data_previews import both_previews, safe
+
+        if self.scan is None:
+            return
+        self.pre_note.setText("Computing the statistics…")
+        self._run(safe, both_previews, self.project, self._task(), done=self._previews_done)
+
+    def _previews_done(self, result: dict[str, Any]) -> None:
+        self._split_done(result.get("split", result))
+        self._preprocessing_done(result.get("preprocessing", result))
+
     def _split_done(self, result: dict[str, Any]) -> None:
         if "error" in result:
             self.split_summary.setText(f"<span style='color:#d64541'>{result['error']}</span>")
             return
-        counts = result["counts"]
-        rows = "".join(f"<tr><td>{name}</td>" + "".join(f"<td align='right'>{counts[s][name]}</td>"
-                                                        for s in ("train", "val", "test")) + "</tr>"
-                       for name in result["classes"])
-        totals = "".join(f"<td align='right'><b>{sum(counts[s].values())}</b></td>" for s in ("train", "val", "test"))
+        counts, subsets = result["counts"], ("train", "val", "test")
+        classes = result["classes"]
+        totals = "".join(f"<td align='right'><b>{sum(counts[s].values()):,}</b></td>" for s in subsets)
+        if len(classes) <= SPLIT_TABLE_CLASSES:
+            rows = "".join(f"<tr><td>{name}</td>" + "".join(f"<td align='right'>{counts[s][name]}</td>"
+                                                            for s in subsets) + "</tr>" for name in classes)
+            note = ""
+        else:  # a row per class of 1,000 would be a page of rich text: the range per subset instead
+            rows = "<tr><td>per class</td>" + "".join(
+                f"<td align='right'>{min(counts[s].values()):,}–{max(counts[s].values()):,}</td>"
+                for s in subsets) + "</tr>"
+            note = f"<p>{len(classes):,} classes: the class table on the left has each one's images.</p>"
         self.split_summary.setText(f"<table cellspacing=6><tr><th></th><th>train</th><th>val</th><th>test</th></tr>"
-                                   f"{rows}<tr><td><b>total</b></td>{totals}</tr></table>")
+                                   f"{rows}<tr><td><b>total</b></td>{totals}</tr></table>{note}")
 
     def update_preprocessing(self) -> None:
         from cnnstudio.gui.panels.data_previews import preprocessing_preview, safe
