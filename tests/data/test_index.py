@@ -29,8 +29,19 @@ def folder(tmp_path, monkeypatch):
     })
 
 
-def test_index_lists_names_labels_and_sizes_without_opening_files(folder, monkeypatch):
+@pytest.mark.parametrize("stat_relative_to_directory", [True, False])  # False: how Windows lists
+def test_index_lists_names_labels_and_sizes_without_opening_files(folder, monkeypatch, stat_relative_to_directory):
     import builtins
+
+    from cnnstudio.data import index as index_module
+
+    if stat_relative_to_directory and not index_module._STAT_DIR_FD:
+        pytest.skip("this platform's stat takes no directory descriptor")
+    monkeypatch.setattr(index_module, "_STAT_DIR_FD", stat_relative_to_directory)
+    (folder / "dog" / "dir.png").mkdir()  # a folder named like an image is walked, not listed
+    (folder / "dog" / ".cache").mkdir()  # hidden folders are skipped
+    (folder / "dog" / ".cache" / "x.png").write_bytes(b"1")
+    (folder / "dog" / "gone.png").symlink_to(folder / "nowhere.png")  # a broken link is left out
 
     opened = []
     real_open = builtins.open
