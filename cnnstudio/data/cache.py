@@ -54,6 +54,7 @@ class ScanColumns:
     format_names: list[str]
     digests: np.ndarray  # uint8 (n, 16)
     native: np.ndarray  # bool
+    stale: bool = True  # the cache on disk does not hold exactly these rows (save even if nothing is read)
     _lookups: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -67,17 +68,18 @@ class ScanColumns:
 
     def store(self, position: int, outcome: ImageInfo | str, decoded: bool) -> None:
         """Record one file's check: an ImageInfo, or the reason it cannot be used."""
-        self.checked[position] = DECODED if decoded else HEADER_CHECKED
         if isinstance(outcome, str):
             self.reason[position] = self._code("reasons", outcome)
-            return
-        self.reason[position] = -1
-        self.widths[position] = outcome.width
-        self.heights[position] = outcome.height
-        self.mode_codes[position] = self._code("mode_names", outcome.mode)
-        self.format_codes[position] = self._code("format_names", outcome.format)
-        self.digests[position] = np.frombuffer(bytes.fromhex(outcome.digest), np.uint8)
-        self.native[position] = outcome.native
+        else:
+            self.reason[position] = -1
+            self.widths[position] = outcome.width
+            self.heights[position] = outcome.height
+            self.mode_codes[position] = self._code("mode_names", outcome.mode)
+            self.format_codes[position] = self._code("format_names", outcome.format)
+            self.digests[position] = np.frombuffer(bytes.fromhex(outcome.digest), np.uint8)
+            self.native[position] = outcome.native
+        # Last: a Ctrl-C landing halfway leaves the row unchecked (read again), never half-written.
+        self.checked[position] = DECODED if decoded else HEADER_CHECKED
 
     def _code(self, table_name: str, value: str) -> int:
         """The code of `value` in one of the string tables, appended when new."""
@@ -132,7 +134,10 @@ def load_scan_cache(folder: Path, index: FolderIndex) -> ScanColumns:
     if any(len(array) != count for array in (cached.reason, cached.widths, cached.heights, cached.mode_codes,
                                              cached.format_codes, cached.digests, cached.native, sizes, mtimes)):
         return columns
-    if blob == _paths_blob(index.paths):  # the usual rescan: same files in the same order
+    if not _consistent(cached):
+        return columns
+    aligned = blob == _paths_blob(index.paths)
+    if aligned:  # the usual rescan: same files in the same order
         rows = np.arange(len(index))
         old = rows
     else:
@@ -146,9 +151,21 @@ def load_scan_cache(folder: Path, index: FolderIndex) -> ScanColumns:
         old = found[rows]
     same = (sizes[old] == index.sizes[rows]) & (mtimes[old] == index.mtimes[rows])
     rows, old = rows[same], old[same]
+    columns.stale = not aligned or len(rows) != len(index)
     columns.reasons, columns.mode_names, columns.format_names = cached.reasons, cached.mode_names, cached.format_names
     columns._take(rows, cached, old)
     return columns
+
+
+def _consistent(columns: ScanColumns) -> bool:
+    """Shapes and codes that index their tables: a cache written by a bug or a disk error is not trusted."""
+    def within(codes: np.ndarray, table: list[str]) -> bool:
+        return not len(codes) or int(codes.max()) < max(len(table), 1)
+
+    return (columns.digests.shape == (len(columns), 16) and columns.digests.dtype == np.uint8
+            and within(columns.reason, columns.reasons) and within(columns.mode_codes, columns.mode_names)
+            and within(columns.format_codes, columns.format_names) and int(columns.checked.max(initial=0)) <= DECODED
+            and all(isinstance(text, str) for text in columns.reasons + columns.mode_names + columns.format_names))
 
 
 def save_scan_cache(folder: Path, index: FolderIndex, columns: ScanColumns) -> None:

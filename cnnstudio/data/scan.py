@@ -137,6 +137,8 @@ def _check_files(root: Path, index: FolderIndex, columns: ScanColumns, verify: b
     total = len(index)
     state.update(total - len(todo), total, VERIFYING if verify else CHECKING, force=True)
     if not len(todo):
+        if use_cache and columns.stale and len(index):
+            cache.save_scan_cache(root, index, columns)  # files were removed: keep the cache aligned
         return
     # Reading releases the GIL, parsing headers does not: a few threads per core overlap reads on a
     # cold disk; more only fight over the GIL (measured on 2 cores, warm: 26k/s with 1, 19k/s with 4,

@@ -131,9 +131,15 @@ def test_the_cache_is_columnar_and_reused(messy, monkeypatch):
     assert calls == [str(messy / "train" / "a" / "new.png")]
     assert changed.unreadable == [("val/c/bad.png", "not an image (Pillow cannot identify the content)")]
     assert len(changed.images) == 35
+    # Only a removal: nothing to read, but the cache is rewritten to match (no path matching next time).
+    (messy / "val" / "c" / "bad.png").unlink()
+    calls.clear()
+    assert cache.load_scan_cache(messy, build_index(messy)).stale
+    assert scan_folder(messy).unreadable == [] and calls == []
+    assert not cache.load_scan_cache(messy, build_index(messy)).stale
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "old_json", "other_folder", "short_column"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "old_json", "other_folder", "short_column", "bad_code"])
 def test_a_stale_or_corrupt_cache_is_ignored(messy, damage, monkeypatch):
     expected = scan_folder(messy).to_json()
     path = cache.scan_cache_path(messy)
@@ -150,8 +156,10 @@ def test_a_stale_or_corrupt_cache_is_ignored(messy, damage, monkeypatch):
             arrays = dict(data)
         if damage == "other_folder":
             arrays["folder"] = np.str_("/somewhere/else")
-        else:
+        elif damage == "short_column":
             arrays["widths"] = arrays["widths"][:-1]
+        else:
+            arrays["mode_codes"] = arrays["mode_codes"] + 100  # codes beyond the table of modes
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
     import cnnstudio.data.scan as scan_module
