@@ -20,10 +20,11 @@ from superqt.utils import create_worker
 from cnnstudio.data.progress import TaskCancelled, TaskState
 from cnnstudio.data.summary import FolderSummary
 
-# Header-check threads in the window: one per core. More hide disk latency on a cold folder, but
-# each Python thread also queues for the GIL, and the GUI thread waits behind all of them (eight
-# made the window stall 0.9 s on a 100k-file folder, two 0.1 s; benchmarks/gui_large_folder.py).
-SCAN_THREADS = max(2, os.cpu_count() or 2)
+# Header-check threads in the window: one per two cores. More hide disk latency on a cold folder,
+# but header checks are mostly Python, each thread queues for the GIL and the GUI thread waits
+# behind all of them: on 2 cores and 100k files, 8 threads stalled the window 0.9 s, 2 threads
+# 0.16 s, 1 thread 0.06 s and scanned fastest (benchmarks/gui_large_folder.py).
+SCAN_THREADS = max(1, (os.cpu_count() or 2) // 2)
 
 
 class AfterPaint(QObject):
