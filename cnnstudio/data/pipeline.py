@@ -9,15 +9,21 @@ Each iteration over the dataset is one epoch:
      (large JPEGs at 1/2-1/8 scale when that still covers the input size);
      everything else (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, and
      files never scanned) goes through the scanner's own Pillow code, so the scan and
-     training agree on what is readable. The two parallel streams are merged back into the
-     shuffled order, and each image is written to the cache;
+     training agree on what is readable. Both run in one parallel map (one switch per image
+     picks the decoder), so the shuffled order needs no merging; each batch is written to the
+     cache;
   3. a file that fails is left out; when the epoch ends it is reported once in `skipped`
      with the reason, and left out of later epochs (a TensorFlow failure on a file Pillow
      can read moves that file to Pillow instead);
   4. once everything is cached, an epoch is one gather per batch from the cache;
   5. batch, prefetch.
-The cache is a TensorFlow variable in memory, or a memory-mapped file in the user's cache
-folder for datasets larger than RAM (reused by later runs while the files are unchanged).
+The cache is a TensorFlow variable in memory, or for datasets larger than RAM one
+memory-mapped file in the user's cache folder, keyed by the files' paths, sizes and
+modification times (so a change makes a new one) and reused by later runs. Its "filled" mask
+is saved every few seconds, pixels flushed first, so a run stopped mid-epoch resumes: the
+next decoding epoch reads the images already there instead of decoding them. One file, not
+shards: rows have a fixed size, so a row is found by its index with no table, the OS pages in
+only what is read, and the mask says which rows are valid.
 Pixel values of the two decoders can differ by rounding (TensorFlow resizes without
 antialiasing, like keras.utils.image_dataset_from_directory; Pillow with it).
 """
