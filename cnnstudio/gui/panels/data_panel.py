@@ -343,7 +343,7 @@ class DataPanel(DataScanViews, DataPreviews, QWidget):
 
     def busy(self) -> bool:
         helper = getattr(self.window(), "_panels_helper", None)
-        return bool(self.workers) or (helper is not None and helper.busy)
+        return bool(self.workers) or self.previews_due or (helper is not None and helper.busy)
 
     def wait_ready(self, timeout_s: float) -> bool:
         """Process events until scans and previews are done (screenshots, tests)."""

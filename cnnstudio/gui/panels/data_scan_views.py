@@ -58,6 +58,7 @@ class DataScanViews:
     index: Any = None  # the folder's FolderIndex (shared with the scan: scan.index)
     folder_summary: FolderSummary | None = None
     verifying = False
+    previews_due = False  # a scan arrived; its previews start once it is painted
     _index_shown = threading.Event()  # replaced per task: the GUI sets it once the index is on screen
 
     # ---- tasks -----------------------------------------------------------------------------------
@@ -145,9 +146,11 @@ class DataScanViews:
         self.index = getattr(result, "index", None) or self.index
         self._set_busy(False)
         self._show_summary(summary)
+        self.previews_due = True
         QTimer.singleShot(0, self._start_previews)  # once the result is painted (they compete for the GIL)
 
     def _start_previews(self) -> None:
+        self.previews_due = False
         if self.closing or self.scan is None:
             return
         self.update_previews()

@@ -37,7 +37,7 @@ from cnnstudio.gui.panels.common import box, open_folder, style_plot
 from cnnstudio.gui.panels.plots import pg
 
 LABEL_PX = 90  # a class name on the chart is elided beyond this width (the table has it in full)
-TABLE_ROWS = 8  # rows the class table shows before it scrolls
+TABLE_ROWS = 12  # rows the class table shows before it scrolls (the sample's 10 classes fit)
 
 
 def chart_ticks(names: list[str], width: float, metrics: QFontMetrics) -> list[tuple[int, str]]:
@@ -119,8 +119,8 @@ class UnusableModel(QAbstractListModel):
         if not index.isValid():
             return None
         path, reason = self.files[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{path} — {reason}"
+        if role == Qt.ItemDataRole.DisplayRole:  # two lines, each elided to the width (uniform item sizes)
+            return f"{path}\n{reason}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{self.root / path}\n{reason}\nDouble-click to open its folder."
         if role == Qt.ItemDataRole.UserRole:
@@ -175,6 +175,9 @@ class ClassesView(QWidget):
         self.unusable = QListView()
         self.unusable.setModel(self.unusable_files)
         self.unusable.setUniformItemSizes(True)
+        self.unusable.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.unusable.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.unusable.setAlternatingRowColors(True)
         self.unusable.setToolTip("Double-click to open the folder that holds the file.")
         self.unusable.doubleClicked.connect(
             lambda index: open_folder(Path(index.data(Qt.ItemDataRole.UserRole)).parent))
@@ -226,7 +229,7 @@ class ClassesView(QWidget):
         self._fit_table(len(summary.class_names))
         if len(summary.counts):
             plot.addItem(pg.BarGraphItem(x=np.arange(len(summary.counts)), height=summary.counts, width=0.7,
-                                         brush="#3d7eff"))
+                                         brush="#3d7eff", pen=None if len(summary.counts) > 50 else "#2a5ec4"))
         plot.setXRange(-0.5, max(len(summary.counts), 1) - 0.5, padding=0.02)
         self.names = summary.class_names
         self._update_ticks()
@@ -237,4 +240,4 @@ class ClassesView(QWidget):
         """As tall as its rows up to TABLE_ROWS (then it scrolls): no empty space under a few classes."""
         shown = min(max(rows, 1), TABLE_ROWS)
         height = shown * self.class_table.verticalHeader().defaultSectionSize()
-        self.class_table.setMaximumHeight(height + self.class_table.horizontalHeader().sizeHint().height() + 6)
+        self.class_table.setFixedHeight(height + self.class_table.horizontalHeader().sizeHint().height() + 6)

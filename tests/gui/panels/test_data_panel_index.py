@@ -154,3 +154,39 @@ def test_verify_can_be_cancelled_and_then_finds_damaged_pixels(open_window, qtbo
     assert "every image decoded" in panel.summary.text() and panel.model.rowCount() == 36
     assert panel.scan.verified
     qtbot.waitUntil(lambda: not panel.busy(), timeout=60_000)
+
+
+def test_many_classes_get_a_search_box_and_a_summarised_split(qtbot, tmp_path, monkeypatch):
+    from cnnstudio.gui.app import _application
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.project.file import load_project
+
+    monkeypatch.setenv("CNNSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "many"
+    for k in range(45):
+        (folder / f"category_{k:02d}").mkdir(parents=True)
+        for i in range(2 + k % 3):
+            Image.new("RGB", (8, 8), (k * 5, i * 40, 0)).save(folder / f"category_{k:02d}" / f"{i}.png")
+    make_project(tmp_path, folder)
+    _application()
+    window = MainWindow(load_project(tmp_path / "tiny.cnnproj"))
+    window.ask_save = lambda: "discard"
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    window.show_section("Data")
+    panel = window.sections["Data"]
+    try:
+        qtbot.waitUntil(lambda: panel.scan is not None, timeout=30_000)
+        search = panel.classes_view.class_search
+        assert search.isVisibleTo(panel) and panel.class_table.model().rowCount() == 45
+        qtbot.keyClicks(search, "y_07")
+        assert panel.class_table.model().rowCount() == 1 and cell(panel, 0, 0) == "category_07"
+        qtbot.mouseClick(panel.class_table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.class_table.visualRect(panel.class_table.model().index(0, 0)).center())
+        assert panel.class_filter.currentIndex() == 8 and shown_classes(panel) == {"category_07"}
+        assert panel.model.rowCount() == 3
+        qtbot.waitUntil(lambda: not panel.busy() and "per class" in panel.split_summary.text(), timeout=60_000)
+        assert "45 classes" in panel.split_summary.text() and "category_07" not in panel.split_summary.text()
+    finally:
+        window.close()
