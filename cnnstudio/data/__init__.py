@@ -115,15 +115,22 @@ def input_shape(project: Any) -> tuple[int, int, int]:
     return int(height), int(width), int(channels)
 
 
-def prepare_data(project: Any, progress: TaskState | Callable[[TaskState], Any] | None = None) -> PreparedData:
-    """Scan, curate and split the project's dataset folder; stores the split in project.split."""
+def prepare_data(project: Any, progress: TaskState | Callable[[TaskState], Any] | None = None,
+                 scan: ScanResult | None = None) -> PreparedData:
+    """Scan, curate and split the project's dataset folder; stores the split in project.split.
+
+    `scan`: a ScanResult of that folder the caller already holds (the Data panel's), used as it
+    is (not copied, not changed) instead of scanning again; ignored when it is of another folder,
+    or not fully decoded while dataset.verify_decode asks for that."""
     state = as_state(progress)
     folder = project.dataset_folder()
     if folder is None:
         raise DatasetError("the project has no dataset folder: set dataset.folder to a folder of images.")
     image_shape = input_shape(project)
     settings = project.dataset
-    scan = scan_folder(folder, verify=bool(settings.get("verify_decode", False)), progress=state)
+    verify = bool(settings.get("verify_decode", False))
+    if scan is None or Path(scan.folder) != Path(folder).expanduser() or (verify and not scan.verified):
+        scan = scan_folder(folder, verify=verify, progress=state)
     scan.check()
     labels = curate(scan.images, project.exclusions, project.relabels)
     if not labels:
