@@ -59,7 +59,7 @@ class DataPreviews:
 
         if self.scan is None:
             return
-        self._run(safe, split_counts, self.project, self._task(), done=self._split_done)
+        self._run(safe, split_counts, self.project, self._task(), None, self.scan, done=self._split_done)
 
     def update_previews(self) -> None:
         """The split table and the statistics preview, from one pass over the folder (after a scan)."""
@@ -68,7 +68,7 @@ class DataPreviews:
         if self.scan is None:
             return
         self.pre_note.setText("Computing the statistics…")
-        self._run(safe, both_previews, self.project, self._task(), done=self._previews_done)
+        self._run(safe, both_previews, self.project, self._task(), self.scan, done=self._previews_done)
 
     def _previews_done(self, result: dict[str, Any]) -> None:
         self._split_done(result.get("split", result))
@@ -99,7 +99,8 @@ class DataPreviews:
         if self.scan is None:
             return
         self.pre_note.setText("Computing the statistics…")
-        self._run(safe, preprocessing_preview, self.project, self._task(), done=self._preprocessing_done)
+        self._run(safe, preprocessing_preview, self.project, self._task(), None, self.scan,
+                  done=self._preprocessing_done)
 
     def _preprocessing_done(self, result: dict[str, Any]) -> None:
         if "error" in result:

@@ -18,29 +18,31 @@ from cnnstudio.errors import StudioError
 PREVIEW_IMAGES = 300  # statistics for the preview come from at most this many training images
 
 
-def split_counts(project: Any, state: TaskState | None = None, data: Any = None) -> dict[str, Any]:
-    """Images per subset and class after curation and the split settings (project untouched)."""
-    data = data or prepare_data(project.copy(), progress=state)
+def split_counts(project: Any, state: TaskState | None = None, data: Any = None, scan: Any = None) -> dict[str, Any]:
+    """Images per subset and class after curation and the split settings (project untouched).
+    `scan`: the panel's ScanResult, shared (nothing is listed or checked again)."""
+    data = data or prepare_data(project.copy(), progress=state, scan=scan)
     return {"classes": data.class_names, "counts": {s: data.counts(s) for s in ("train", "val", "test")},
             "warnings": list(data.warnings)}
 
 
-def both_previews(project: Any, state: TaskState | None = None) -> dict[str, Any]:
+def both_previews(project: Any, state: TaskState | None = None, scan: Any = None) -> dict[str, Any]:
     """The split and the preprocessing preview from one prepare_data (after a scan both are due:
     one pass over the folder's files instead of two at once)."""
-    data = prepare_data(project.copy(), progress=state)
+    data = prepare_data(project.copy(), progress=state, scan=scan)
     return {"split": split_counts(project, state, data), "preprocessing": safe(preprocessing_preview, project,
                                                                                 state, data)}
 
 
-def preprocessing_preview(project: Any, state: TaskState | None = None, data: Any = None) -> dict[str, Any]:
+def preprocessing_preview(project: Any, state: TaskState | None = None, data: Any = None,
+                          scan: Any = None) -> dict[str, Any]:
     """Mean image, one sample normalised as configured and ZCA-whitened, all uint8 for display.
 
     With PCA/ZCA chosen, the statistics are the training run's own (same images, same ε, same
     function: PreparedData.statistics), so the preview shows what the network will receive;
     otherwise the ZCA picture is a cheaper estimate from at most PREVIEW_IMAGES images.
     """
-    data = data or prepare_data(project.copy(), progress=state)
+    data = data or prepare_data(project.copy(), progress=state, scan=scan)
     chosen = project.preprocessing.get("normalization", "rescale")
     training_images = int(project.preprocessing.get("statistics_images", 2000))
     whitening = chosen in ("pca", "zca")
