@@ -5,6 +5,7 @@ and project, and draws the answer into the panel's widgets."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,23 @@ from cnnstudio.gui.panels.data_settings import fill_grid
 from cnnstudio.gui.panels.helper import helper_for
 
 SPLIT_TABLE_CLASSES = 40  # up to this many classes the split table has a row per class
+_running_previews = [0]  # preview workers running in this process (the collector is process-wide)
+
+
+def _previews_started() -> None:
+    """While previews run, the objects older than them (the window, the libraries, the scan) are
+    left out of the collector's full passes: those passes stop every thread, and with them the
+    event loop, for ~60 ms at 300k files (12 ms frozen). Thawed when the last preview ends, so
+    cycles among them are still collected afterwards."""
+    if _running_previews[0] == 0:
+        gc.freeze()
+    _running_previews[0] += 1
+
+
+def _previews_ended() -> None:
+    _running_previews[0] = max(_running_previews[0] - 1, 0)
+    if _running_previews[0] == 0:
+        gc.unfreeze()
 
 
 class DataPreviews:
@@ -29,10 +47,16 @@ class DataPreviews:
         if done is not None:  # results that arrive while the window closes go nowhere
             worker.returned.connect(lambda result: None if self.closing else done(result))
         worker.errored.connect(lambda exc: None if self.closing else failed(exc))
-        worker.finished.connect(lambda: self.workers.remove(worker) if worker in self.workers else None)
+        worker.finished.connect(lambda: self._run_ended(worker))
         self.workers.append(worker)
+        _previews_started()
         worker.start()
         return worker
+
+    def _run_ended(self, worker) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+        _previews_ended()
 
     def _task(self) -> TaskState:
         """A cancel flag for a preview; shutdown cancels them all."""

@@ -4,6 +4,8 @@ scan it is given does not fit."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from tests.gui.panels.helpers import make_image_folder, make_project
@@ -16,7 +18,7 @@ def counted_scans(monkeypatch):
     from cnnstudio.gui.panels import data_previews
 
     real_scan, real_prepare = data_module.scan_folder, data_module.prepare_data
-    calls = {"rescans": 0, "handed": []}
+    calls = {"rescans": 0, "handed": [], "frozen": []}
 
     def scan_again(*args, **kwargs):
         calls["rescans"] += 1
@@ -24,6 +26,7 @@ def counted_scans(monkeypatch):
 
     def prepare(project, progress=None, scan=None):
         calls["handed"].append(scan)
+        calls["frozen"].append(gc.get_freeze_count())  # the collector skips the window's objects meanwhile
         return real_prepare(project, progress=progress, scan=scan)
 
     monkeypatch.setattr(data_module, "scan_folder", scan_again)
@@ -56,6 +59,7 @@ def test_previews_use_the_panels_scan(qtbot, tmp_path, monkeypatch, counted_scan
                         timeout=60_000)
         assert all(s is panel.scan for s in counted_scans["handed"])
         assert counted_scans["rescans"] == 0
+        assert all(n > 1000 for n in counted_scans["frozen"]) and gc.get_freeze_count() == 0  # thawed when idle
     finally:
         window.close()
 
