@@ -12,7 +12,9 @@ Printed per run: time to first display (the index: class table, chart, thumbnail
 the full scan result, time until the panel is idle (split and statistics previews done), worst
 event-loop stall until the scan result is shown and until idle, RSS held after it (minus the
 window's before) and the process's peak RSS. Goals (issue 17): no stall over 100 ms while the
-scan arrives; < 1.5 GB at 300k files. Last line: worst stall while the scan arrives / 100 ms.
+scan arrives, the previews it starts included (split and statistics, from the panel's scan
+result); < 1.5 GB at 300k files. Last line: worst stall from choosing the folder until the panel
+is idle / 100 ms.
 """
 
 from __future__ import annotations
@@ -148,16 +150,16 @@ def main() -> int:
             r = run_child(folder, cache, args.timeout)
             if "scan_s" not in r:
                 raise SystemExit(f"{size} {run}: no scan result within {args.timeout:.0f} s: {r}")
-            worst = max(worst, r["stall_scan_ms"] / 1000)
+            worst = max(worst, r["stall_idle_ms"] / 1000)  # the probe's worst since the folder was chosen
             print(f"{r['files']:>8} {run:>5} {r['index_s']:>8.2f} {r['scan_s']:>7.1f} "
                   f"{r.get('idle_s', float('nan')):>7.1f} {r['stall_to_index_ms']:>9.0f}ms "
                   f"{r['stall_scan_ms']:>8.0f}ms {r['stall_idle_ms']:>8.0f}ms {r['held'] / mb:>8.0f} "
                   f"{r['held_scan'] / mb:>10.0f} {r['peak'] / mb:>8.0f}", flush=True)
             if r["peak"] > GOAL_RSS:
                 print(f"  peak RSS {r['peak'] / mb:.0f} MB is over the {GOAL_RSS / mb:.0f} MB goal")
-    print(f"goal: no event-loop stall over {GOAL_STALL_S * 1000:.0f} ms while the scan arrives; "
-          f"peak RSS < {GOAL_RSS / 2**30:.1f} GB")
-    print(f"ratio worst stall while the scan arrives / goal: {worst / GOAL_STALL_S:.2f}")
+    print(f"goal: no event-loop stall over {GOAL_STALL_S * 1000:.0f} ms while the scan and its previews "
+          f"arrive; peak RSS < {GOAL_RSS / 2**30:.1f} GB")
+    print(f"ratio worst stall until idle / goal: {worst / GOAL_STALL_S:.2f}")
     return 0
 
 
