@@ -161,6 +161,74 @@ def is_native(path: str) -> bool:
         folder = parent
 
 
+def native_flags(paths: list[str]) -> np.ndarray:
+    """is_native for many paths at once (bool array): one hash per path, one sorted lookup per folder."""
+    flags = np.zeros(len(paths), dtype=bool)
+    if not paths or not (_NATIVE or _NATIVE_FOLDERS):
+        return flags
+    absolute = [os.path.abspath(path) for path in paths]
+    roots = sorted(_NATIVE_FOLDERS, key=len, reverse=True)  # the innermost scanned folder wins
+    prefixes = [(root + os.sep, len(root) + 1, _NATIVE_FOLDERS[root]) for root in roots]
+    keys = np.zeros(len(paths), dtype=np.int64)
+    owner = np.full(len(paths), -1, dtype=np.int64)
+    for position, path in enumerate(absolute):
+        for number, (prefix, start, _hashes) in enumerate(prefixes):
+            if path.startswith(prefix):
+                keys[position] = hash(path[start:].replace(os.sep, "/"))
+                owner[position] = number
+                break
+    for number, (_prefix, _start, hashes) in enumerate(prefixes):
+        mine = np.flatnonzero(owner == number)
+        if len(mine) and len(hashes):
+            at = np.minimum(np.searchsorted(hashes, keys[mine]), len(hashes) - 1)
+            flags[mine] = hashes[at] == keys[mine]
+    for position, path in enumerate(absolute) if _NATIVE else ():
+        flag = _NATIVE.get(path)
+        if flag is not None:
+            flags[position] = flag
+    return flags
+
+
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # frame headers (not DHT, JPG, DAC)
+
+
+def jpeg_size(path: str, limit: int = 65536) -> tuple[int, int] | None:
+    """(height, width) from a JPEG's frame header, reading at most `limit` bytes; None when not found."""
+    try:
+        handle = os.open(path, os.O_RDONLY)  # raw descriptor: a buffered file object costs more than the parse
+    except OSError:
+        return None
+    try:
+        data = os.read(handle, 2048)
+        if data[:2] != b"\xff\xd8":
+            return None
+        position = 2
+        while True:
+            if position + 9 > len(data):
+                more = os.read(handle, max(4096, position + 9 - len(data))) if len(data) < limit else b""
+                if not more:
+                    return None
+                data += more
+                continue
+            if data[position] != 0xFF:
+                return None
+            marker = data[position + 1]
+            if marker == 0xFF:  # fill byte
+                position += 1
+            elif marker in _SOF_MARKERS:
+                height = (data[position + 5] << 8) | data[position + 6]
+                width = (data[position + 7] << 8) | data[position + 8]
+                return (height, width) if height and width else None
+            elif marker in (0xD9, 0xDA):  # end of image, start of scan: no frame header before
+                return None
+            else:
+                position += 2 + ((data[position + 2] << 8) | data[position + 3])
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+
+
 def inspect_file(path: str, verify: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
     try:
         size = os.path.getsize(path)

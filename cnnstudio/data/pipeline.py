@@ -30,9 +30,7 @@ antialiasing, like keras.utils.image_dataset_from_directory; Pillow with it).
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import io
 import json
 import os
 import threading
@@ -42,11 +40,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from cnnstudio.data import formats
+from cnnstudio.data import formats, pipeline_plan
 from cnnstudio.data.cache import cache_root
+from cnnstudio.data.pipeline_plan import JPEG_RATIOS, NATIVE, PILLOW
 from cnnstudio.fileio import write_json_atomic
 
-PILLOW, TENSORFLOW, DISK = 0, 1, 2  # how a file's image is obtained in a decoding epoch
 SAVE_INTERVAL = 5.0  # seconds between saves of the disk cache's filled mask during an epoch
 
 # The pipeline's functions have no Python control flow on tensors: AutoGraph has nothing to convert.
@@ -81,10 +79,6 @@ def _disk_store(count: int, shape: tuple[int, int, int], where: str, key: str):
     return array, filled, mask_path, failed
 
 
-class _Unreadable(Exception):
-    """Pillow could not decode a file: the element is dropped (ignore_errors), the reason kept."""
-
-
 class _Loader:
     """The Python side: file list, epoch counter, Pillow decoding, failure bookkeeping, disk cache."""
 
@@ -99,10 +93,14 @@ class _Loader:
         self.skipped = skipped
         self.epoch = int(epoch_offset) - 1
         self.lock = threading.Lock()
-        # (replay from the cache?, order): set by advance() each epoch.
+        # (replay from the cache?, files in output order): set by advance() each epoch.
         self.plan: tuple[bool, np.ndarray] = (False, np.zeros(0, np.int64))
-        # Which files TensorFlow decodes in the graph; a file it fails on moves to Pillow.
-        self.native = np.asarray([formats.is_native(p) and self.shape[2] in (1, 3) for p in self.paths], bool)
+        # Each file's decoder (pipeline_plan kinds); a file TensorFlow fails on moves to Pillow.
+        self.kinds = pipeline_plan.decoder_kinds(self.paths, *self.shape)
+        # The graph has a branch only for the decoders this file list needs (tracing is set-up time).
+        self.decoders = sorted(set(np.unique(self.kinds).tolist()) | {PILLOW})
+        self.branch = np.zeros(max(self.decoders) + 1, np.int32)
+        self.branch[self.decoders] = np.arange(len(self.decoders))
         self.disk = None
         self.saved = time.monotonic()
         self.cached = cache is not None
@@ -125,36 +123,47 @@ class _Loader:
                 digest.update(f"{path}\0missing\n".encode())
         return digest.hexdigest()[:24]
 
-    def advance(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start the next epoch; return its files to decode and how each is obtained (PILLOW,
-        TENSORFLOW or DISK), or nothing when it replays the cache."""
+    def advance(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start the next epoch; return its blocks to decode (pipeline_plan.blocks: indices,
+        lengths, kinds; PILLOW, whose Python side reads the disk cache, for a block already
+        cached), or none when it replays the cache."""
         with self.lock:
             self.epoch += 1
             order = epoch_order(len(self.paths), self.seed, self.epoch, self.shuffle)
             order = order[~self.bad[order]]
+            indices, lengths, kinds = pipeline_plan.blocks(order, self.kinds, keep_order=not self.shuffle)
             replay = self.complete and self.cached
-            self.plan = (replay, order)
+            self.plan = (replay, pipeline_plan.flatten(indices, lengths))
         if replay:
-            return order[:0], np.zeros(0, np.int32)
-        codes = np.where(self.native[order], TENSORFLOW, PILLOW).astype(np.int32)
+            return indices[:0], lengths[:0], kinds[:0]
         if self.disk is not None:  # already in the disk cache (a run stopped mid-epoch): read, not decode
-            codes[self.disk[1][order]] = DISK
-        return order, codes
+            kinds = np.where(self.disk[1][indices].all(axis=1), PILLOW, kinds).astype(np.int32)
+        return indices, lengths, self.branch[kinds]
 
     def replay_indices(self) -> np.ndarray:
         replay, order = self.plan
         return order if replay else order[:0]
 
-    def pillow_decode(self, index) -> np.ndarray:
-        """The image, or an error (which drops the element) with the reason kept for finish()."""
-        index = int(index)
-        try:
-            return formats.load_image(self.paths[index], self.shape, self.resize)
-        except formats.UnusableImage as exc:
-            self.reasons[index] = str(exc)
-        except Exception as exc:  # whatever Pillow raises, the epoch goes on without this file
-            self.reasons[index] = f"could not be decoded ({type(exc).__name__}: {exc})"
-        raise _Unreadable(self.reasons[index])
+    def pillow_block(self, indices, length) -> tuple[np.ndarray, np.ndarray]:
+        """The block's images that the disk cache has or Pillow reads, and their indices;
+        a file that fails is left out, its reason kept for finish()."""
+        images, kept = [], []
+        filled = self.disk[1] if self.disk is not None else None
+        for index in (int(i) for i in indices[: int(length)]):
+            if filled is not None and filled[index]:
+                images.append(np.asarray(self.disk[0][index]))
+                kept.append(index)
+                continue
+            try:
+                images.append(formats.load_image(self.paths[index], self.shape, self.resize))
+                kept.append(index)
+            except formats.UnusableImage as exc:
+                self.reasons[index] = str(exc)
+            except Exception as exc:  # whatever Pillow raises, the epoch goes on without this file
+                self.reasons[index] = f"could not be decoded ({type(exc).__name__}: {exc})"
+        if not images:
+            return np.zeros((0, *self.shape), np.uint8), np.zeros(0, np.int64)
+        return np.stack(images), np.asarray(kept, np.int64)
 
     def disk_read(self, index) -> np.ndarray:
         return np.asarray(self.disk[0][index])
@@ -185,11 +194,11 @@ class _Loader:
             if self.bad[index]:
                 continue
             reason = self.reasons.pop(index, None)
-            if reason is None:  # TensorFlow failed on a file the scan found plain: ask Pillow
+            if reason is None:  # TensorFlow failed on its block (this file or another): ask Pillow
                 try:
                     formats.load_image(self.paths[index], self.shape, self.resize)
                     retry.append(index)
-                    self.native[index] = False
+                    self.kinds[index] = PILLOW
                     continue
                 except formats.UnusableImage as exc:
                     reason = str(exc)
@@ -210,30 +219,11 @@ class _Loader:
             self.skipped.append(entry)
 
 
-@functools.cache
-def _tiny_jpeg() -> bytes:
-    """A valid 1x1 JPEG: what extract_jpeg_shape reads instead of a file that is not a JPEG."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("L", (1, 1)).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def _decoder_choice(data, code, height: int, width: int):
-    """The branch of the decoder: 0 Pillow, 1 PNG, 2-5 JPEG at 1/1, 1/2, 1/4, 1/8 scale, 6 the disk cache.
-
-    A large JPEG is decoded at the smallest DCT scale that still covers the target (like Pillow's
-    draft). One switch instead of nested conditions: each control-flow op costs ~15 µs an image.
-    """
-    jpeg = tf.io.is_jpeg(data)
-    shape = tf.io.extract_jpeg_shape(tf.where(jpeg, data, tf.constant(_tiny_jpeg())))
-    room = tf.minimum(shape[0] // height, shape[1] // width)
-    scale = tf.cast(room >= 2, tf.int32) + tf.cast(room >= 4, tf.int32) + tf.cast(room >= 8, tf.int32)
-    return tf.where(code == DISK, 6, tf.where(code == TENSORFLOW, tf.where(jpeg, 2 + scale, 1), 0))
-
-
-def _tf_resize(image, height: int, width: int, policy: str):
+def _resized(image, height: int, width: int, policy: str):
+    """One decoded image -> float32 [1, height, width, C], not yet rounded (done once per block)."""
+    if policy == "stretch":  # the common case in as few ops as possible: tf.image.resize's own kernel
+        return tf.raw_ops.ResizeBilinear(images=tf.raw_ops.ExpandDims(input=image, axis=0), size=[height, width],
+                                         half_pixel_centers=True)
     image = tf.cast(image, tf.float32)
     if policy == "pad":
         image = tf.image.resize_with_pad(image, height, width)
@@ -246,7 +236,16 @@ def _tf_resize(image, height: int, width: int, policy: str):
             top, left = (tf.shape(image)[0] - crop_h) // 2, (tf.shape(image)[1] - crop_w) // 2
             image = image[top : top + crop_h, left : left + crop_w]
         image = tf.image.resize(image, (height, width))
-    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+    return image[None]
+
+
+def _to_uint8(images):
+    return tf.cast(tf.clip_by_value(tf.round(images), 0.0, 255.0), tf.uint8)
+
+
+def _tf_resize(image, height: int, width: int, policy: str):
+    """One decoded image -> uint8 [height, width, C] the way the pipeline resizes it."""
+    return _to_uint8(_resized(image, height, width, policy))[0]
 
 
 def _memory_budget() -> int:
@@ -321,23 +320,38 @@ def build_dataset(
 
     @plain
     def plan(_):
-        """Advance the epoch: its files to decode, in order, and how each is obtained."""
-        indices, codes = tf.numpy_function(loader.advance, [], (tf.int64, tf.int32), stateful=True)
-        return tf.reshape(indices, [-1]), tf.reshape(codes, [-1])
+        """Advance the epoch: its blocks of files to decode, in order, and each block's decoder."""
+        indices, lengths, kinds = tf.numpy_function(loader.advance, [], (tf.int64, tf.int32, tf.int32),
+                                                    stateful=True)
+        return tf.reshape(indices, [-1, pipeline_plan.BLOCK]), tf.reshape(lengths, [-1]), tf.reshape(kinds, [-1])
+
+    def tf_block(indices, decode):
+        """BLOCK files decoded by TensorFlow, no branch per image (raw ops: tracing is set-up time too)."""
+        names = tf.unstack(tf.gather(paths, indices), num=pipeline_plan.BLOCK)
+        images = [_resized(decode(tf.raw_ops.ReadFile(filename=name)), height, width, resize) for name in names]
+        return _to_uint8(tf.concat(images, 0)), indices
+
+    def pillow_block(indices, length):
+        images, kept = tf.numpy_function(loader.pillow_block, [indices, length], (tf.uint8, tf.int64), stateful=True)
+        return images, kept
+
+    def native(data):  # PNG, or JPEG at full scale
+        return tf.raw_ops.DecodeImage(contents=data, channels=channels, dtype=tf.uint8, expand_animations=False)
 
     @plain
-    def load(index, code):
-        data = tf.io.read_file(tf.gather(paths, index))
-        branches = [
-            lambda: tf.numpy_function(loader.pillow_decode, [index], tf.uint8, stateful=True),
-            lambda: _tf_resize(tf.io.decode_png(data, channels=channels), height, width, resize),
-            *(lambda ratio=ratio: _tf_resize(tf.io.decode_jpeg(data, channels=channels, ratio=ratio), height, width,
-                                             resize) for ratio in (1, 2, 4, 8)),
-            lambda: tf.numpy_function(loader.disk_read, [index], tf.uint8, stateful=True),
-        ]
-        # A file either decoder fails on raises here; ignore_errors drops it, finish() reports it.
-        image = tf.switch_case(_decoder_choice(data, code, height, width), branches)
-        return tf.ensure_shape(image, image_spec), index
+    def load(indices, length, kind):
+        # One switch per block, not per image. A file TensorFlow fails on raises here and
+        # ignore_errors drops its block; finish() hands the block's files to Pillow.
+        every = {
+            PILLOW: lambda: pillow_block(indices, length),
+            NATIVE: lambda: tf_block(indices, native),
+            **{kind: lambda ratio=ratio: tf_block(indices, lambda data: tf.raw_ops.DecodeJpeg(
+                contents=data, channels=channels, ratio=ratio)) for kind, ratio in JPEG_RATIOS.items()},
+        }
+        branches = [every[decoder] for decoder in loader.decoders]
+        images, kept = tf.switch_case(kind, branches)
+        count = tf.minimum(length, tf.shape(kept)[0])  # a padded block is cut; Pillow's has its own count
+        return tf.ensure_shape(images[:count], [None, *image_spec]), kept[:count]
 
     @plain
     def keep(images, indices):
@@ -381,7 +395,7 @@ def build_dataset(
     # (the end-of-epoch bookkeeping, the replay from the cache) read that plan when they start.
     # Both decoders run in one parallel map, so the shuffled order needs no merging.
     decoded = tf.data.Dataset.from_tensors(0).map(plan).unbatch()
-    decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors()
+    decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors().unbatch()
     # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
     dataset = decoded.batch(batch_size).map(keep)
     dataset = dataset.concatenate(tf.data.Dataset.from_tensors(0).map(finish).unbatch())
