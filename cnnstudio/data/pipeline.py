@@ -40,9 +40,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from cnnstudio.data import formats, pipeline_plan
+from cnnstudio.data import formats, pipeline_decode, pipeline_plan
 from cnnstudio.data.cache import cache_root
-from cnnstudio.data.pipeline_plan import JPEG_RATIOS, NATIVE, PILLOW
+from cnnstudio.data.pipeline_plan import PILLOW
 from cnnstudio.fileio import write_json_atomic
 
 SAVE_INTERVAL = 5.0  # seconds between saves of the disk cache's filled mask during an epoch
@@ -98,9 +98,7 @@ class _Loader:
         # Each file's decoder (pipeline_plan kinds); a file TensorFlow fails on moves to Pillow.
         self.kinds = pipeline_plan.decoder_kinds(self.paths, *self.shape)
         # The graph has a branch only for the decoders this file list needs (tracing is set-up time).
-        self.decoders = sorted(set(np.unique(self.kinds).tolist()) | {PILLOW})
-        self.branch = np.zeros(max(self.decoders) + 1, np.int32)
-        self.branch[self.decoders] = np.arange(len(self.decoders))
+        self.decoders, self.branch = pipeline_decode.branch_table(self.kinds)
         self.disk = None
         self.saved = time.monotonic()
         self.cached = cache is not None
@@ -219,35 +217,6 @@ class _Loader:
             self.skipped.append(entry)
 
 
-def _resized(image, height: int, width: int, policy: str):
-    """One decoded image -> float32 [1, height, width, C], not yet rounded (done once per block)."""
-    if policy == "stretch":  # the common case in as few ops as possible: tf.image.resize's own kernel
-        return tf.raw_ops.ResizeBilinear(images=tf.raw_ops.ExpandDims(input=image, axis=0), size=[height, width],
-                                         half_pixel_centers=True)
-    image = tf.cast(image, tf.float32)
-    if policy == "pad":
-        image = tf.image.resize_with_pad(image, height, width)
-    else:
-        if policy == "center_crop":
-            h, w = tf.cast(tf.shape(image)[0], tf.float32), tf.cast(tf.shape(image)[1], tf.float32)
-            scale = tf.maximum(width / w, height / h)
-            crop_h = tf.clip_by_value(tf.cast(tf.round(height / scale), tf.int32), 1, tf.shape(image)[0])
-            crop_w = tf.clip_by_value(tf.cast(tf.round(width / scale), tf.int32), 1, tf.shape(image)[1])
-            top, left = (tf.shape(image)[0] - crop_h) // 2, (tf.shape(image)[1] - crop_w) // 2
-            image = image[top : top + crop_h, left : left + crop_w]
-        image = tf.image.resize(image, (height, width))
-    return image[None]
-
-
-def _to_uint8(images):
-    return tf.cast(tf.clip_by_value(tf.round(images), 0.0, 255.0), tf.uint8)
-
-
-def _tf_resize(image, height: int, width: int, policy: str):
-    """One decoded image -> uint8 [height, width, C] the way the pipeline resizes it."""
-    return _to_uint8(_resized(image, height, width, policy))[0]
-
-
 def _memory_budget() -> int:
     """Bytes the in-memory cache may take: half the machine's RAM."""
     try:
@@ -325,33 +294,14 @@ def build_dataset(
                                                     stateful=True)
         return tf.reshape(indices, [-1, pipeline_plan.BLOCK]), tf.reshape(lengths, [-1]), tf.reshape(kinds, [-1])
 
-    def tf_block(indices, decode):
-        """BLOCK files decoded by TensorFlow, no branch per image (raw ops: tracing is set-up time too)."""
-        names = tf.unstack(tf.gather(paths, indices), num=pipeline_plan.BLOCK)
-        images = [_resized(decode(tf.raw_ops.ReadFile(filename=name)), height, width, resize) for name in names]
-        return _to_uint8(tf.concat(images, 0)), indices
-
-    def pillow_block(indices, length):
-        images, kept = tf.numpy_function(loader.pillow_block, [indices, length], (tf.uint8, tf.int64), stateful=True)
-        return images, kept
-
-    def native(data):  # PNG, or JPEG at full scale
-        return tf.raw_ops.DecodeImage(contents=data, channels=channels, dtype=tf.uint8, expand_animations=False)
+    decode_block = pipeline_decode.block_decoder(height, width, channels, resize, loader.decoders)
+    loader_id = tf.constant(pipeline_decode.register(loader), tf.int64)
 
     @plain
     def load(indices, length, kind):
         # One switch per block, not per image. A file TensorFlow fails on raises here and
         # ignore_errors drops its block; finish() hands the block's files to Pillow.
-        every = {
-            PILLOW: lambda: pillow_block(indices, length),
-            NATIVE: lambda: tf_block(indices, native),
-            **{kind: lambda ratio=ratio: tf_block(indices, lambda data: tf.raw_ops.DecodeJpeg(
-                contents=data, channels=channels, ratio=ratio)) for kind, ratio in JPEG_RATIOS.items()},
-        }
-        branches = [every[decoder] for decoder in loader.decoders]
-        images, kept = tf.switch_case(kind, branches)
-        count = tf.minimum(length, tf.shape(kept)[0])  # a padded block is cut; Pillow's has its own count
-        return tf.ensure_shape(images[:count], [None, *image_spec]), kept[:count]
+        return decode_block(paths, loader_id, indices, length, kind)
 
     @plain
     def keep(images, indices):
