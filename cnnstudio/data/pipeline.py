@@ -301,7 +301,8 @@ def build_dataset(
     def load(indices, length, kind):
         # One switch per block, not per image. A file TensorFlow fails on raises here and
         # ignore_errors drops its block; finish() hands the block's files to Pillow.
-        return decode_block(paths, loader_id, indices, length, kind)
+        images, kept = decode_block(paths, loader_id, indices, length, kind)
+        return tf.ensure_shape(images, [None, *image_spec]), tf.ensure_shape(kept, [None])
 
     @plain
     def keep(images, indices):

@@ -73,7 +73,7 @@ def block_decoder(height: int, width: int, channels: int, resize: str, decoders:
     def pillow_block(loader_id, indices, length):
         images, kept = tf.numpy_function(_pillow_block, [loader_id, indices, length], (tf.uint8, tf.int64),
                                          stateful=True)
-        return images, kept
+        return tf.ensure_shape(images, [None, *spec]), tf.ensure_shape(kept, [None])
 
     def native(data):  # PNG, or JPEG at full scale
         return tf.raw_ops.DecodeImage(contents=data, channels=channels, dtype=tf.uint8, expand_animations=False)
@@ -92,7 +92,7 @@ def block_decoder(height: int, width: int, channels: int, resize: str, decoders:
         }
         images, kept = tf.switch_case(branch, [every[decoder] for decoder in decoders])
         count = tf.minimum(length, tf.shape(kept)[0])  # a padded block is cut; Pillow's has its own count
-        return tf.ensure_shape(images[:count], [None, *spec]), kept[:count]
+        return tf.ensure_shape(images[:count], [None, *spec]), tf.ensure_shape(kept[:count], [None])
 
     return decode
 

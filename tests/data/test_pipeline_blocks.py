@@ -109,6 +109,7 @@ def test_mixed_decoders_every_image_once_and_the_same_batches_when_resumed(tmp_p
     shape = (8, 8, 3)
     reference = {formats.load_image(p, shape).tobytes() for p, _ in files if kinds[files.index((p, _))] == PILLOW}
     dataset = build_dataset(files, shape, 5, shuffle=True, seed=7, cache="memory")
+    assert [spec.shape.as_list() for spec in dataset.element_spec] == [[None, *shape], [None]]  # Keras needs ranks
     epochs = [_epoch(dataset)[0] for _ in range(3)]  # a decoding epoch, then two from the cache
     for images in epochs:
         assert len(images) == len(files) and len({img.tobytes() for img in images}) == len(files)
