@@ -95,10 +95,14 @@ class _Loader:
         self.lock = threading.Lock()
         # (replay from the cache?, files in output order): set by advance() each epoch.
         self.plan: tuple[bool, np.ndarray] = (False, np.zeros(0, np.int64))
-        # Each file's decoder (pipeline_plan kinds); a file TensorFlow fails on moves to Pillow.
-        self.kinds = pipeline_plan.decoder_kinds(self.paths, *self.shape)
-        # The graph has a branch only for the decoders this file list needs (tracing is set-up time).
-        self.decoders, self.branch = pipeline_decode.branch_table(self.kinds)
+        # Each file's decoder (pipeline_plan kinds; a file TensorFlow fails on moves to Pillow),
+        # found in a helper thread (file headers) while the graph is being built.
+        self._kinds: np.ndarray | None = None
+        self._kinds_error: BaseException | None = None
+        self.decoders: tuple[int, ...] | None = None  # with `branch`: set once the kinds are known
+        self.branch = np.zeros(0, np.int32)
+        self._kinds_thread = threading.Thread(target=self._find_kinds, name="cnnstudio-decoder-kinds", daemon=True)
+        self._kinds_thread.start()
         self.disk = None
         self.saved = time.monotonic()
         self.cached = cache is not None
@@ -110,6 +114,22 @@ class _Loader:
                 if 0 <= index < len(self.paths):
                     self._fail(index, reason)
             self.complete = bool((filled | self.bad).all())
+
+    def _find_kinds(self) -> None:
+        try:
+            self._kinds = pipeline_plan.decoder_kinds(self.paths, *self.shape)
+        except BaseException as exc:  # re-raised where the kinds are first needed
+            self._kinds_error = exc
+
+    @property
+    def kinds(self) -> np.ndarray:
+        if self.decoders is None:
+            self._kinds_thread.join()
+            if self._kinds_error is not None:
+                raise self._kinds_error
+            # The graph has a branch only for the decoders this file list needs (tracing is set-up time).
+            self.decoders, self.branch = pipeline_decode.branch_table(self._kinds)
+        return self._kinds
 
     def _key(self) -> str:
         digest = hashlib.sha1(repr((self.shape, self.resize)).encode())
@@ -225,7 +245,7 @@ def _memory_budget() -> int:
         return 8 * 1024**3
 
 
-def _cpu_variable(shape: list[int], dtype) -> tf.Variable:
+def _cpu_variable(shape: list[int], dtype, uninitialized: bool = False) -> tf.Variable:
     """A plain CPU variable for the pipeline's state, even when called inside a tf.distribute scope.
 
     tf.data runs on the CPU; a strategy scope would mirror the variable onto every GPU, so it
@@ -234,7 +254,9 @@ def _cpu_variable(shape: list[int], dtype) -> tf.Variable:
 
     def create():
         with tf.device("/cpu:0"):
-            return tf.Variable(tf.zeros(shape, dtype), trainable=False)
+            # uninitialized: no zero-fill of a cache whose rows are only read once written (`done`).
+            value = tf.raw_ops.Empty(shape=shape, dtype=dtype, init=False) if uninitialized else tf.zeros(shape, dtype)
+            return tf.Variable(value, trainable=False)
 
     if not tf.distribute.has_strategy():
         return create()
@@ -284,7 +306,7 @@ def build_dataset(
     # Which indices produced an image this epoch (in memory: which are cached); the cache itself.
     done = _cpu_variable([count], tf.int8)
     if memory:
-        store = _cpu_variable([count, height, width, channels], tf.uint8)
+        store = _cpu_variable([count, height, width, channels], tf.uint8, uninitialized=True)
     image_spec = [height, width, channels]
 
     @plain
@@ -293,16 +315,6 @@ def build_dataset(
         indices, lengths, kinds = tf.numpy_function(loader.advance, [], (tf.int64, tf.int32, tf.int32),
                                                     stateful=True)
         return tf.reshape(indices, [-1, pipeline_plan.BLOCK]), tf.reshape(lengths, [-1]), tf.reshape(kinds, [-1])
-
-    decode_block = pipeline_decode.block_decoder(height, width, channels, resize, loader.decoders)
-    loader_id = tf.constant(pipeline_decode.register(loader), tf.int64)
-
-    @plain
-    def load(indices, length, kind):
-        # One switch per block, not per image. A file TensorFlow fails on raises here and
-        # ignore_errors drops its block; finish() hands the block's files to Pillow.
-        images, kept = decode_block(paths, loader_id, indices, length, kind)
-        return tf.ensure_shape(images, [None, *image_spec]), tf.ensure_shape(kept, [None])
 
     @plain
     def keep(images, indices):
@@ -341,20 +353,34 @@ def build_dataset(
             images = tf.ensure_shape(images, [None, *image_spec])
         return images, tf.gather(labels, index)
 
+    # The end-of-epoch bookkeeping and the replay from the cache are traced first: the decoders'
+    # branches wait for the files' kinds (header reads in a helper thread meanwhile).
+    finished = tf.data.Dataset.from_tensors(0).map(finish).unbatch()
+    replay = tf.data.Dataset.from_tensors(0).map(replay_indices).unbatch()
+    replay = replay.batch(batch_size, drop_remainder=drop_remainder)
+    replay = replay.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    loader.kinds  # noqa: B018 (waits for the helper thread: the decoders in use are known)
+    decode_block = pipeline_decode.block_decoder(height, width, channels, resize, tuple(loader.decoders))
+    loader_id = tf.constant(pipeline_decode.register(loader), tf.int64)
+
+    @plain
+    def load(indices, length, kind):
+        # One switch per block, not per image. A file TensorFlow fails on raises here and
+        # ignore_errors drops its block; finish() hands the block's files to Pillow.
+        images, kept = decode_block(paths, loader_id, indices, length, kind)
+        return tf.ensure_shape(images, [None, *image_spec]), tf.ensure_shape(kept, [None])
+
     # One iteration = one epoch, without flat_map (which rebuilds its inner pipeline every epoch):
     # the plan advances the epoch when the iteration starts; the streams concatenated after it
     # (the end-of-epoch bookkeeping, the replay from the cache) read that plan when they start.
-    # Both decoders run in one parallel map, so the shuffled order needs no merging.
+    # Every decoder runs in one parallel map, a block of files per call, so the order needs no merging.
     decoded = tf.data.Dataset.from_tensors(0).map(plan).unbatch()
     decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors().unbatch()
     # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
-    dataset = decoded.batch(batch_size).map(keep)
-    dataset = dataset.concatenate(tf.data.Dataset.from_tensors(0).map(finish).unbatch())
+    dataset = decoded.batch(batch_size).map(keep).concatenate(finished)
     if drop_remainder:
         dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
-    replay = tf.data.Dataset.from_tensors(0).map(replay_indices).unbatch()
-    replay = replay.batch(batch_size, drop_remainder=drop_remainder)
-    dataset = dataset.concatenate(replay.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+    dataset = dataset.concatenate(replay)
     if drop_remainder:
         spec = [batch_size, *image_spec]
         dataset = dataset.map(plain(lambda x, y: (tf.ensure_shape(x, spec), tf.ensure_shape(y, [batch_size]))))
