@@ -375,9 +375,10 @@ def build_dataset(
     # (the end-of-epoch bookkeeping, the replay from the cache) read that plan when they start.
     # Every decoder runs in one parallel map, a block of files per call, so the order needs no merging.
     decoded = tf.data.Dataset.from_tensors(0).map(plan).unbatch()
-    decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors().unbatch()
-    # Batches are cached whole, the last partial one too (drop_remainder acts afterwards).
-    dataset = decoded.batch(batch_size).map(keep).concatenate(finished)
+    decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors()
+    # Blocks become batches in one copy (rebatch = unbatch + batch); batches are cached whole, the
+    # last partial one too (drop_remainder acts afterwards).
+    dataset = decoded.rebatch(batch_size).map(keep).concatenate(finished)
     if drop_remainder:
         dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
     dataset = dataset.concatenate(replay)
