@@ -330,19 +330,16 @@ def build_dataset(
             return tf.identity(images), tf.gather(labels, indices)
 
     @plain
-    def finish(_):
-        """After a decoding epoch: report failures, reset the bookkeeping. Yields no batch (unbatched away)."""
+    def finish_then_replay(_):
+        """After a decoding epoch: report failures, reset the bookkeeping (no batch). In a replaying
+        epoch (nothing decoded: finish does nothing): the files to gather from the cache, in order."""
         missing = tf.reshape(tf.where(done.value() == 0), [-1])
         retried = tf.numpy_function(loader.finish, [missing], tf.int64, stateful=True)
         with tf.control_dependencies([retried]):
             # Memory cache: `done` doubles as "cached", so it is only cleared without one.
             reset = done.assign(tf.zeros([count], tf.int8)) if not memory else tf.no_op()
         with tf.control_dependencies([reset]):
-            return tf.zeros([0, 0, *image_spec], tf.uint8), tf.zeros([0, 0], tf.int32)
-
-    @plain
-    def replay_indices(_):
-        return tf.reshape(tf.numpy_function(loader.replay_indices, [], tf.int64, stateful=True), [-1])
+            return tf.reshape(tf.numpy_function(loader.replay_indices, [], tf.int64, stateful=True), [-1])
 
     @plain
     def gather_batch(index):
@@ -353,10 +350,9 @@ def build_dataset(
             images = tf.ensure_shape(images, [None, *image_spec])
         return images, tf.gather(labels, index)
 
-    # The end-of-epoch bookkeeping and the replay from the cache are traced first: the decoders'
+    # The end-of-epoch bookkeeping and the replay from the cache (one stream) are traced first: the decoders'
     # branches wait for the files' kinds (header reads in a helper thread meanwhile).
-    finished = tf.data.Dataset.from_tensors(0).map(finish).unbatch()
-    replay = tf.data.Dataset.from_tensors(0).map(replay_indices).unbatch()
+    replay = tf.data.Dataset.from_tensors(0).map(finish_then_replay).unbatch()
     replay = replay.batch(batch_size, drop_remainder=drop_remainder)
     replay = replay.map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     loader.kinds  # noqa: B018 (waits for the helper thread: the decoders in use are known)
@@ -372,13 +368,13 @@ def build_dataset(
 
     # One iteration = one epoch, without flat_map (which rebuilds its inner pipeline every epoch):
     # the plan advances the epoch when the iteration starts; the streams concatenated after it
-    # (the end-of-epoch bookkeeping, the replay from the cache) read that plan when they start.
+    # (the end-of-epoch bookkeeping, then the replay from the cache) read that plan when they start.
     # Every decoder runs in one parallel map, a block of files per call, so the order needs no merging.
     decoded = tf.data.Dataset.from_tensors(0).map(plan).unbatch()
     decoded = decoded.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     # Blocks become batches in one copy (rebatch = unbatch + batch); batches are cached whole, the
     # last partial one too (drop_remainder acts afterwards).
-    dataset = decoded.rebatch(batch_size).map(keep).concatenate(finished)
+    dataset = decoded.rebatch(batch_size).map(keep)
     if drop_remainder:
         dataset = dataset.filter(plain(lambda images, _labels: tf.shape(images)[0] == batch_size))
     dataset = dataset.concatenate(replay)
