@@ -4,24 +4,30 @@ Each iteration over the dataset is one epoch:
   1. the epoch starts with a seeded permutation of the whole file list (a full shuffle, not
      a window); epoch e's order depends only on (seed, e), so a resumed run (epoch_offset)
      sees the order it would have seen;
-  2. until every usable image is cached, the epoch decodes: plain 8-bit JPEG/PNG files that
-     the scan marked (formats.native_decodable) are decoded by TensorFlow in the graph
-     (large JPEGs at 1/2-1/8 scale when that still covers the input size);
-     everything else (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, and
-     files never scanned) goes through the scanner's own Pillow code, so the scan and
-     training agree on what is readable. Both run in one parallel map (one switch per image
-     picks the decoder), so the shuffled order needs no merging; each batch is written to the
-     cache;
+  2. until every usable image is cached, the epoch decodes, in blocks of 8 files of one decoder
+     (pipeline_plan), one map call per block with no branch per image (a branch inside the map
+     costs about what a small JPEG's scaled decoding saves). Each file's decoder is fixed in
+     numpy before the graph runs: plain 8-bit JPEG/PNG files that the scan marked
+     (formats.native_decodable, looked up in bulk by formats.native_flags) are decoded by
+     TensorFlow, JPEGs at 1/2-1/8 scale when their frame header's size still covers the input
+     size; everything else (EXIF-rotated, CMYK, 16-bit, palette, alpha, BMP, GIF, WebP, TIFF, and
+     files never scanned) goes through the scanner's own Pillow code, so the scan and training
+     agree on what is readable. Shuffled epochs take each decoder's files in epoch order, 8 at a
+     time, a block coming out where its last file stood: the order (and so every batch, replayed
+     epochs included) is a pure function of (seed, epoch, files), and a resumed run skipping k
+     batches sees the same ones. Unshuffled sets come out in the files' order exactly. Each
+     batch is written to the cache;
   3. a file that fails is left out; when the epoch ends it is reported once in `skipped`
-     with the reason, and left out of later epochs (a TensorFlow failure on a file Pillow
-     can read moves that file to Pillow instead);
+     with the reason, and left out of later epochs (a TensorFlow failure drops its block of 8:
+     those of its files that Pillow can read move to Pillow and come back the next epoch);
   4. once everything is cached, an epoch is one gather per batch from the cache;
   5. batch, prefetch.
 The cache is a TensorFlow variable in memory, or for datasets larger than RAM one
 memory-mapped file in the user's cache folder, keyed by the files' paths, sizes and
 modification times (so a change makes a new one) and reused by later runs. Its "filled" mask
 is saved every few seconds, pixels flushed first, so a run stopped mid-epoch resumes: the
-next decoding epoch reads the images already there instead of decoding them. One file, not
+next decoding epoch reads the images already there instead of decoding them (a TensorFlow
+block when all its files are there; Pillow's file by file). One file, not
 shards: rows have a fixed size, so a row is found by its index with no table, the OS pages in
 only what is read, and the mask says which rows are valid.
 Pixel values of the two decoders can differ by rounding (TensorFlow resizes without
