@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.panels.helpers import make_image_folder, make_project
+from tests.gui.panels.helpers import make_image_folder, make_project, open_main_window
 
 
 @pytest.fixture
@@ -20,18 +20,9 @@ def project_folder(tmp_path) -> Path:
 @pytest.fixture
 def studio(qtbot, project_folder, monkeypatch):
     """A main window on the saved tiny project (its Data panel scans the folder)."""
-    from cnnstudio.gui.app import _application
-    from cnnstudio.gui.main_window import MainWindow
-    from cnnstudio.project.file import load_project
-
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    _application()
-    win = MainWindow(load_project(project_folder / "tiny.cnnproj"))
-    win.ask_save = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+    win = open_main_window(qtbot, project_folder / "tiny.cnnproj")
     qtbot.waitExposed(win)
     yield win
     win.close()

@@ -116,3 +116,21 @@ def write_run(run_dir: Path, project: Project, status: str = "completed", epochs
     (run_dir / "run.json").write_text(json.dumps({"status": status, "epochs": epochs, "epochs_completed": epochs,
                                                   "best_metric": best, "best_epoch": epochs}))
     return run_dir
+
+
+def open_main_window(qtbot, project_file: Path, section: str | None = None):
+    """A shown main window (1400×900) on a saved project, closed by qtbot at the test's end;
+    never asks to save."""
+    from cnnstudio.gui.app import _application
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.project.file import load_project
+
+    _application()
+    window = MainWindow(load_project(project_file))
+    window.ask_save = lambda: "discard"
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    if section:
+        window.show_section(section)
+    return window

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from tests.gui.panels.helpers import CLASSES, make_image_folder, make_project
+from tests.gui.panels.helpers import CLASSES, make_image_folder, make_project, open_main_window
 
 
 def damaged_pixels_png() -> bytes:
@@ -27,10 +27,6 @@ def damaged_pixels_png() -> bytes:
 @pytest.fixture
 def open_window(qtbot, tmp_path, monkeypatch):
     """open_window() -> a main window on a saved project over tmp_path/data (scan patched first)."""
-    from cnnstudio.gui.app import _application
-    from cnnstudio.gui.main_window import MainWindow
-    from cnnstudio.project.file import load_project
-
     monkeypatch.setenv("CNNSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     data = make_image_folder(tmp_path / "data")
     (data / CLASSES[2] / "damaged_pixels.png").write_bytes(damaged_pixels_png())
@@ -38,13 +34,7 @@ def open_window(qtbot, tmp_path, monkeypatch):
     windows = []
 
     def open_it():
-        _application()
-        window = MainWindow(load_project(tmp_path / "tiny.cnnproj"))
-        window.ask_save = lambda: "discard"
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        window.show_section("Data")
+        window = open_main_window(qtbot, tmp_path / "tiny.cnnproj", "Data")
         windows.append(window)
         return window
 
@@ -157,10 +147,6 @@ def test_verify_can_be_cancelled_and_then_finds_damaged_pixels(open_window, qtbo
 
 
 def test_many_classes_get_a_search_box_and_a_summarised_split(qtbot, tmp_path, monkeypatch):
-    from cnnstudio.gui.app import _application
-    from cnnstudio.gui.main_window import MainWindow
-    from cnnstudio.project.file import load_project
-
     monkeypatch.setenv("CNNSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "many"
     for k in range(45):
@@ -168,13 +154,7 @@ def test_many_classes_get_a_search_box_and_a_summarised_split(qtbot, tmp_path, m
         for i in range(2 + k % 3):
             Image.new("RGB", (8, 8), (k * 5, i * 40, 0)).save(folder / f"category_{k:02d}" / f"{i}.png")
     make_project(tmp_path, folder)
-    _application()
-    window = MainWindow(load_project(tmp_path / "tiny.cnnproj"))
-    window.ask_save = lambda: "discard"
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    window.show_section("Data")
+    window = open_main_window(qtbot, tmp_path / "tiny.cnnproj", "Data")
     panel = window.sections["Data"]
     try:
         qtbot.waitUntil(lambda: panel.scan is not None, timeout=30_000)
