@@ -22,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 GOAL_S = 0.100
 
 FAKE_WORKER = r'''
@@ -49,25 +50,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=50_000, help="batch events the fake worker prints")
     args = parser.parse_args()
+    from bench_window import open_bench_window
     from PySide6.QtCore import QTimer
 
-    from cnnstudio.graph.model import Graph
-    from cnnstudio.gui.app import _application
-    from cnnstudio.gui.main_window import MainWindow
-    from cnnstudio.project.file import Project
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["CNNSTUDIO_HOME"] = home
-        app = _application()
-        graph = Graph(name="bench")
-        graph.add_layer("Input", name="input", height=32, width=32, channels=3)
-        graph.add_layer("Flatten", ["input"], name="flat")
-        graph.add_layer("Dense", ["flat"], name="out", units=3, activation="softmax")
-        window = MainWindow(Project(graph=graph, name="bench"))
-        window.ask_save = lambda: "discard"
-        window.resize(1440, 900)
-        window.show()
-        window.show_section("Training")
+        app, window = open_bench_window("Training", classes=3)
         panel = window.sections["Training"]
         handler = {"worst": 0.0}
         original = panel.on_events

@@ -47,23 +47,10 @@ def _status(field: str) -> int:
 def child(folder: str, timeout_s: float) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
+    from bench_window import open_bench_window
     from PySide6.QtCore import QTimer
 
-    from cnnstudio.graph.model import Graph
-    from cnnstudio.gui.app import _application
-    from cnnstudio.gui.main_window import MainWindow
-    from cnnstudio.project.file import Project
-
-    app = _application()
-    graph = Graph(name="bench")
-    graph.add_layer("Input", name="input", height=32, width=32, channels=3)
-    graph.add_layer("Flatten", ["input"], name="flat")
-    graph.add_layer("Dense", ["flat"], name="out", units=100, activation="softmax")
-    window = MainWindow(Project(graph=graph, name="bench"))
-    window.ask_save = lambda: "discard"
-    window.resize(1440, 900)
-    window.show()
-    window.show_section("Data")
+    app, window = open_bench_window("Data", classes=100)
     panel = window.sections["Data"]
     for _ in range(50):
         app.processEvents()
