@@ -121,21 +121,32 @@ def native_decodable(image: Image.Image) -> bool:
 # Which files TensorFlow decodes like Pillow, filled by scan_folder and read by the pipeline in
 # the same process; a file not known is decoded by Pillow: always correct. Per scanned folder
 # the sorted hashes of the native files' relative paths (8 bytes per native file, not a dict of
-# absolute paths); single files given by remember_native take precedence.
+# absolute paths) and, aligned with them, the (height, width) the scan read from their headers
+# (8 bytes more; 0 when not given), so the pipeline plans JPEG scales without reading headers
+# again; single files given by remember_native take precedence (their size is not known).
 _NATIVE: dict[str, bool] = {}
 _NATIVE_FOLDERS: dict[str, np.ndarray] = {}
+_NATIVE_SIZES: dict[str, np.ndarray] = {}  # per folder: uint32 [n, 2] (height, width), aligned with the hashes
 
 
 def remember_native(paths: dict[str, bool]) -> None:
     _NATIVE.update({os.path.abspath(path): flag for path, flag in paths.items()})
 
 
-def remember_native_folder(folder: str | os.PathLike, relative_paths: list[str], native: np.ndarray) -> None:
-    """Record which files of a scanned folder are native (`native` aligned with `relative_paths`)."""
+def remember_native_folder(folder: str | os.PathLike, relative_paths: list[str], native: np.ndarray,
+                           heights: np.ndarray | None = None, widths: np.ndarray | None = None) -> None:
+    """Record which files of a scanned folder are native (`native` aligned with `relative_paths`),
+    with their pixel sizes from the scan's header checks when given (`heights`, `widths`, aligned too)."""
     root = os.path.abspath(folder)
-    hashes = np.fromiter(map(hash, relative_paths), np.int64, len(relative_paths))[np.asarray(native, bool)]
-    hashes.sort()
-    _NATIVE_FOLDERS[root] = hashes
+    native = np.asarray(native, bool)
+    hashes = np.fromiter(map(hash, relative_paths), np.int64, len(relative_paths))[native]
+    order = np.argsort(hashes, kind="stable")
+    sizes = np.zeros((len(hashes), 2), np.uint32)
+    if heights is not None and widths is not None:
+        sizes[:, 0] = np.clip(np.asarray(heights, np.int64)[native], 0, None)
+        sizes[:, 1] = np.clip(np.asarray(widths, np.int64)[native], 0, None)
+    _NATIVE_FOLDERS[root] = hashes[order]
+    _NATIVE_SIZES[root] = sizes[order]
     prefix = root + os.sep
     for path in [path for path in _NATIVE if path.startswith(prefix)]:
         del _NATIVE[path]  # the scan is newer than these
@@ -163,30 +174,41 @@ def is_native(path: str) -> bool:
 
 def native_flags(paths: list[str]) -> np.ndarray:
     """is_native for many paths at once (bool array): one hash per path, one sorted lookup per folder."""
+    return native_lookup(paths)[0]
+
+
+def native_lookup(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """native_flags, and each native file's (height, width) as the scan read it (int64 [n, 2];
+    0 where not known: not native, given by remember_native, or recorded without sizes)."""
     flags = np.zeros(len(paths), dtype=bool)
+    sizes = np.zeros((len(paths), 2), dtype=np.int64)
     if not paths or not (_NATIVE or _NATIVE_FOLDERS):
-        return flags
+        return flags, sizes
     absolute = [os.path.abspath(path) for path in paths]
     roots = sorted(_NATIVE_FOLDERS, key=len, reverse=True)  # the innermost scanned folder wins
-    prefixes = [(root + os.sep, len(root) + 1, _NATIVE_FOLDERS[root]) for root in roots]
+    prefixes = [(root + os.sep, len(root) + 1, _NATIVE_FOLDERS[root], _NATIVE_SIZES.get(root)) for root in roots]
     keys = np.zeros(len(paths), dtype=np.int64)
     owner = np.full(len(paths), -1, dtype=np.int64)
     for position, path in enumerate(absolute):
-        for number, (prefix, start, _hashes) in enumerate(prefixes):
+        for number, (prefix, start, _hashes, _sizes) in enumerate(prefixes):
             if path.startswith(prefix):
                 keys[position] = hash(path[start:].replace(os.sep, "/"))
                 owner[position] = number
                 break
-    for number, (_prefix, _start, hashes) in enumerate(prefixes):
+    for number, (_prefix, _start, hashes, known) in enumerate(prefixes):
         mine = np.flatnonzero(owner == number)
         if len(mine) and len(hashes):
             at = np.minimum(np.searchsorted(hashes, keys[mine]), len(hashes) - 1)
-            flags[mine] = hashes[at] == keys[mine]
+            found = hashes[at] == keys[mine]
+            flags[mine] = found
+            if known is not None and len(known) == len(hashes):
+                sizes[mine[found]] = known[at[found]]
     for position, path in enumerate(absolute) if _NATIVE else ():
         flag = _NATIVE.get(path)
         if flag is not None:
             flags[position] = flag
-    return flags
+            sizes[position] = 0  # a file given alone: its size is not known here
+    return flags, sizes
 
 
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # frame headers (not DHT, JPG, DAC)

@@ -3,8 +3,9 @@
 The tf.data pipeline decodes BLOCK files per map call with no branch per image: every file of
 a block has the same decoder, fixed before the graph runs. A branch (switch, cond) inside the
 map costs about as much per image as a small JPEG's scaled decoding saves, so the choice is
-made here, in numpy, from what the scan learnt (formats.native_flags) and the JPEG's frame
-header (its size gives the DCT scale that still covers the input size, like Pillow's draft).
+made here, in numpy, from what the scan learnt (formats.native_lookup: the native flag and the
+size it read from the header; the JPEG's frame header is read here only for files the scan did not
+give a size for): the size gives the DCT scale that still covers the input size, like Pillow's draft.
 """
 
 from __future__ import annotations
@@ -25,18 +26,19 @@ def decoder_kinds(paths: list[str], height: int, width: int, channels: int) -> n
     kinds = np.full(len(paths), PILLOW, dtype=np.uint8)
     if channels not in (1, 3):
         return kinds  # RGBA input: Pillow composes alpha the scanner's way
-    native = formats.native_flags(paths)
+    native, sizes = formats.native_lookup(paths)  # sizes: the scan's header reads (0 when unknown)
     kinds[native] = NATIVE
-    for position in np.flatnonzero(native).tolist():
-        path = paths[position]
-        if not path.lower().endswith((".jpg", ".jpeg", ".jpe", ".jfif")):
-            continue  # a PNG; a JPEG under another suffix is decoded at full scale (still right)
-        size = formats.jpeg_size(path)
-        if size is None:
-            continue
-        room = min(size[0] // height, size[1] // width)
-        if room >= 2:
-            kinds[position] = JPEG_8 if room >= 8 else JPEG_4 if room >= 4 else JPEG_2
+    jpeg = np.fromiter((path.lower().endswith((".jpg", ".jpeg", ".jpe", ".jfif")) for path in paths), bool, len(paths))
+    # A PNG stays NATIVE; a JPEG under another suffix is decoded at full scale (still right).
+    candidates = np.flatnonzero(native & jpeg)
+    for position in candidates[(sizes[candidates] == 0).any(axis=1)].tolist():
+        size = formats.jpeg_size(paths[position])  # not known from a scan: read its frame header
+        if size is not None:
+            sizes[position] = size
+    room = np.minimum(sizes[candidates, 0] // height, sizes[candidates, 1] // width)
+    kinds[candidates[room >= 2]] = JPEG_2
+    kinds[candidates[room >= 4]] = JPEG_4
+    kinds[candidates[room >= 8]] = JPEG_8
     return kinds
 
 

@@ -90,7 +90,7 @@ def scan_folder(
     in_train = usable & (index.subsets <= 0)  # no subset folders (-1) or train/ (0)
     has_images = np.bincount(index.labels[in_train], minlength=len(index.class_names)) > 0
     empty = [name for name, found in zip(index.class_names, has_images.tolist(), strict=True) if not found]
-    formats.remember_native_folder(root, index.paths, columns.native & usable)
+    formats.remember_native_folder(root, index.paths, columns.native & usable, columns.heights, columns.widths)
     total = len(index)
     state.update(total, total, "done", force=True)
     return ScanResult(root, index.layout, list(index.class_names), index, usable, columns.widths, columns.heights,

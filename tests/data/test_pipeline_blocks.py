@@ -86,6 +86,25 @@ def test_decoder_kinds_from_the_scan_and_the_jpeg_size(tmp_path):
     assert (pipeline_plan.decoder_kinds(paths, 16, 16, 4) == PILLOW).all()  # RGBA input: Pillow only
 
 
+def test_scanned_files_need_no_header_read_unscanned_ones_fall_back(tmp_path, monkeypatch):
+    from cnnstudio.data import scan_folder
+
+    root = tmp_path / "set"
+    large = _jpeg(root / "a" / "large.jpg", (160, 130))
+    medium = _jpeg(root / "a" / "medium.jpg", (40, 36))
+    scan_folder(root)
+    loose = _jpeg(tmp_path / "loose" / "big.jpg", (64, 64))
+    formats.remember_native({loose: True})  # native, but no size known: its header is read
+    native, sizes = formats.native_lookup([large, medium, loose])
+    assert native.tolist() == [True, True, True]
+    assert sizes.tolist() == [[130, 160], [36, 40], [0, 0]]
+    read = []
+    real = formats.jpeg_size
+    monkeypatch.setattr(formats, "jpeg_size", lambda path, *a: read.append(path) or real(path, *a))
+    kinds = pipeline_plan.decoder_kinds([large, medium, loose], 16, 16, 3)
+    assert kinds.tolist() == [JPEG_8, JPEG_2, pipeline_plan.JPEG_4] and read == [loose]
+
+
 def _epoch(dataset):
     images, labels = [], []
     for x, y in dataset:
