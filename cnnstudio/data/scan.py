@@ -174,8 +174,13 @@ def _check_files(root: Path, index: FolderIndex, columns: ScanColumns, verify: b
                     saver.maybe()
                     state.update(advance=1)
         except BaseException:
-            for _positions, future in pending:
-                future.cancel()
+            # Batches the threads already finished are kept too: an interrupt loses only work in flight.
+            for positions, future in pending:
+                if future.cancel() or not future.done() or future.exception() is not None:
+                    continue
+                for position, outcome in zip(positions, future.result(), strict=True):
+                    columns.store(position, outcome, verify)
+                state.update(advance=len(positions))
             saver.now()  # resumable: the next scan checks only the files not done yet
             raise
     saver.now()

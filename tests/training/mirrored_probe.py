@@ -39,7 +39,14 @@ def count_opened_files(record) -> None:
         note(path)
         return load_image(path, *args, **kwargs)
 
+    raw_read_file = tf.raw_ops.ReadFile  # the block decoder (data/pipeline_decode.py) reads through the raw op
+
+    def counted_raw_read_file(filename, name=None):
+        filename = tf.reshape(tf.numpy_function(note, [filename], tf.string, stateful=True), [])
+        return raw_read_file(filename=filename, name=name)
+
     tf.io.read_file = counted_read_file
+    tf.raw_ops.ReadFile = counted_raw_read_file
     formats.load_image = counted_load_image
 
 
