@@ -1,7 +1,9 @@
-"""The window the GUI benchmarks measure: a tiny project (Input → Flatten → Dense) shown at
-1440×900 on one section, with saving never asked."""
+"""What the GUI benchmarks share: the window they measure (a tiny project, Input → Flatten →
+Dense, shown at 1440×900 on one section, saving never asked) and the event-loop stall probe."""
 
 from __future__ import annotations
+
+import time
 
 
 def open_bench_window(section: str, classes: int):
@@ -22,3 +24,29 @@ def open_bench_window(section: str, classes: int):
     window.show()
     window.show_section(section)
     return app, window
+
+
+class StallProbe:
+    """A 10 ms QTimer; `worst` is the longest extra wait between two ticks (seconds): how long the
+    event loop was kept from running."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.last: float | None = None
+        self.worst = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last is not None:
+            self.worst = max(self.worst, now - self.last - 0.010)
+        self.last = now
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()

@@ -50,8 +50,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=50_000, help="batch events the fake worker prints")
     args = parser.parse_args()
-    from bench_window import open_bench_window
-    from PySide6.QtCore import QTimer
+    from bench_window import StallProbe, open_bench_window
 
 
     with tempfile.TemporaryDirectory() as home:
@@ -70,34 +69,24 @@ def main() -> int:
         panel.client.events.connect(timed)
         script = Path(home) / "fake_worker.py"
         script.write_text(FAKE_WORKER)
-        probe = {"last": None, "worst": 0.0}
-
-        def tick() -> None:
-            now = time.perf_counter()
-            if probe["last"] is not None:
-                probe["worst"] = max(probe["worst"], now - probe["last"] - 0.010)
-            probe["last"] = now
-
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(tick)
+        probe = StallProbe()
         for _ in range(20):
             app.processEvents()
-        timer.start()
+        probe.start()
         started = time.perf_counter()
         panel.launch([sys.executable, str(script), str(args.events)], None)
         while panel.client.running and time.perf_counter() - started < 300:
             app.processEvents()
             time.sleep(0.001)
         seconds = time.perf_counter() - started
-        timer.stop()
+        probe.stop()
         points = panel.plots.point_count()
         window.close()
     print(f"fake worker: {args.events} batch events followed in {seconds:.2f} s ({args.events / seconds:,.0f} "
           f"events/s), {points} points plotted, {panel.plots.redraws} redraws")
     print(f"longest single read of events in the panel: {handler['worst'] * 1000:.1f} ms")
-    print(f"worst event-loop stall: {probe['worst'] * 1000:.0f} ms (goal < {GOAL_S * 1000:.0f} ms)")
-    print(f"ratio worst stall / goal: {probe['worst'] / GOAL_S:.2f}")
+    print(f"worst event-loop stall: {probe.worst * 1000:.0f} ms (goal < {GOAL_S * 1000:.0f} ms)")
+    print(f"ratio worst stall / goal: {probe.worst / GOAL_S:.2f}")
     return 0 if points == args.events else 1
 
 

@@ -47,8 +47,7 @@ def _status(field: str) -> int:
 def child(folder: str, timeout_s: float) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
-    from bench_window import open_bench_window
-    from PySide6.QtCore import QTimer
+    from bench_window import StallProbe, open_bench_window
 
     app, window = open_bench_window("Data", classes=100)
     panel = window.sections["Data"]
@@ -56,18 +55,8 @@ def child(folder: str, timeout_s: float) -> dict:
         app.processEvents()
     panel.wait_ready(60)
     before = _status("VmRSS")
-    probe = {"last": None, "worst": 0.0}
-
-    def tick() -> None:
-        now = time.perf_counter()
-        if probe["last"] is not None:
-            probe["worst"] = max(probe["worst"], now - probe["last"] - 0.010)
-        probe["last"] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    probe = StallProbe()
+    probe.start()
     out: dict = {}
     started = time.perf_counter()
     panel.set_folder(folder)
@@ -76,18 +65,18 @@ def child(folder: str, timeout_s: float) -> dict:
         now = time.perf_counter() - started
         if "index_s" not in out and panel.folder_summary is not None:
             out["index_s"] = now
-            out["stall_to_index_ms"] = probe["worst"] * 1000
+            out["stall_to_index_ms"] = probe.worst * 1000
         if panel.scan is not None and "scan_s" not in out:
             out["scan_s"] = now
         if "scan_s" in out and "stall_scan_ms" not in out and now - out["scan_s"] > 0.5:
-            out["stall_scan_ms"] = probe["worst"] * 1000  # the result shown, the grid laid out
+            out["stall_scan_ms"] = probe.worst * 1000  # the result shown, the grid laid out
             out["held_scan"] = _status("VmRSS") - before
         if "stall_scan_ms" in out and not panel.busy():
             out["idle_s"] = now
             break
         time.sleep(0.001)
-    timer.stop()
-    out["stall_idle_ms"] = probe["worst"] * 1000
+    probe.stop()
+    out["stall_idle_ms"] = probe.worst * 1000
     out["held"] = _status("VmRSS") - before
     out["peak"] = _status("VmHWM")
     out["before"] = before

@@ -30,3 +30,12 @@ def make_class_folder(root: Path, classes: dict[str, int], size=(12, 10), ext=".
             seed += 1
             save_image(root / name / f"{name}_{i:03d}{ext}", size=size, seed=seed)
     return root
+
+
+def epoch_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over a batched (images, labels) dataset, concatenated into two arrays."""
+    images, labels = [], []
+    for x, y in dataset:
+        images.append(x.numpy())
+        labels.append(y.numpy())
+    return np.concatenate(images), np.concatenate(labels)

@@ -9,7 +9,7 @@ from PIL import Image
 from cnnstudio.data import formats, pipeline_plan
 from cnnstudio.data.pipeline import build_dataset, epoch_order
 from cnnstudio.data.pipeline_plan import BLOCK, JPEG_2, JPEG_8, NATIVE, PILLOW, blocks, flatten
-from tests.data.helpers import make_class_folder, save_image
+from tests.data.helpers import epoch_arrays, make_class_folder, save_image
 
 
 def _check_blocks(order, kinds, keep_order):
@@ -38,7 +38,7 @@ def test_blocks_keep_every_file_once_and_one_kind_per_block(seed):
     assert later.max() < 4 * BLOCK * len(np.unique(kinds))
 
 
-def test_blocks_of_an_empty_epoch():
+def test_blocks_of_an_emptyepoch_arrays():
     indices, lengths, kinds = blocks(np.zeros(0, np.int64), np.zeros(0, np.uint8), keep_order=False)
     assert indices.shape == (0, BLOCK) and len(lengths) == len(kinds) == 0
 
@@ -105,14 +105,6 @@ def test_scanned_files_need_no_header_read_unscanned_ones_fall_back(tmp_path, mo
     assert kinds.tolist() == [JPEG_8, JPEG_2, pipeline_plan.JPEG_4] and read == [loose]
 
 
-def _epoch(dataset):
-    images, labels = [], []
-    for x, y in dataset:
-        images.append(x.numpy())
-        labels.append(y.numpy())
-    return np.concatenate(images), np.concatenate(labels)
-
-
 def test_mixed_decoders_every_image_once_and_the_same_batches_when_resumed(tmp_path):
     from cnnstudio.data import scan_folder
 
@@ -129,13 +121,13 @@ def test_mixed_decoders_every_image_once_and_the_same_batches_when_resumed(tmp_p
     reference = {formats.load_image(p, shape).tobytes() for p, _ in files if kinds[files.index((p, _))] == PILLOW}
     dataset = build_dataset(files, shape, 5, shuffle=True, seed=7, cache="memory")
     assert [spec.shape.as_list() for spec in dataset.element_spec] == [[None, *shape], [None]]  # Keras needs ranks
-    epochs = [_epoch(dataset)[0] for _ in range(3)]  # a decoding epoch, then two from the cache
+    epochs = [epoch_arrays(dataset)[0] for _ in range(3)]  # a decoding epoch, then two from the cache
     for images in epochs:
         assert len(images) == len(files) and len({img.tobytes() for img in images}) == len(files)
         assert reference <= {img.tobytes() for img in images}  # Pillow's files, exactly as Pillow reads them
     for epoch in (1, 2):  # a run resumed at this epoch, nothing cached yet, decodes the same batches
         resumed = build_dataset(files, shape, 5, shuffle=True, seed=7, cache=None, epoch_offset=epoch)
-        assert np.array_equal(_epoch(resumed)[0], epochs[epoch])
-    in_order = _epoch(build_dataset(files, shape, 5, shuffle=False, seed=0, cache=None))[0]
-    one_by_one = [_epoch(build_dataset([f], shape, 1, shuffle=False, seed=0, cache=None))[0][0] for f in files]
+        assert np.array_equal(epoch_arrays(resumed)[0], epochs[epoch])
+    in_order = epoch_arrays(build_dataset(files, shape, 5, shuffle=False, seed=0, cache=None))[0]
+    one_by_one = [epoch_arrays(build_dataset([f], shape, 1, shuffle=False, seed=0, cache=None))[0][0] for f in files]
     assert np.array_equal(in_order, np.stack(one_by_one))  # unshuffled: the files' own order

@@ -10,7 +10,7 @@ import pytest
 import cnnstudio.data.pipeline as pipeline
 from cnnstudio.data import formats
 from cnnstudio.data.pipeline import build_dataset
-from tests.data.helpers import make_class_folder, save_image
+from tests.data.helpers import epoch_arrays, make_class_folder, save_image
 
 SHAPE = (6, 6, 3)
 
@@ -35,17 +35,9 @@ def decodes(monkeypatch):
     return seen
 
 
-def _epoch(dataset):
-    images, labels = [], []
-    for x, y in dataset:
-        images.append(x.numpy())
-        labels.append(y.numpy())
-    return np.concatenate(images), np.concatenate(labels)
-
-
 def test_a_run_stopped_mid_epoch_resumes_from_what_it_cached(files, private_cache, decodes, monkeypatch):
     monkeypatch.setattr(pipeline, "SAVE_INTERVAL", 0.0)  # save the filled mask after every batch
-    reference, reference_labels = _epoch(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache=None))
+    reference, reference_labels = epoch_arrays(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache=None))
     decodes.clear()
     stopped = build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk")
     for _batch in stopped.take(2):  # the run is killed after two batches: the epoch never ends
@@ -57,24 +49,24 @@ def test_a_run_stopped_mid_epoch_resumes_from_what_it_cached(files, private_cach
     assert 8 <= filled.sum() < len(files)  # at least the two batches written, not everything
     decodes.clear()
     resumed = build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk")
-    images, labels = _epoch(resumed)
+    images, labels = epoch_arrays(resumed)
     assert np.array_equal(images, reference) and np.array_equal(labels, reference_labels)
     # Only the files that were not cached yet were decoded again.
     assert sorted(decodes) == sorted(path for (path, _label), done in zip(files, filled, strict=True) if not done)
     decodes.clear()
-    again, _ = _epoch(resumed)  # a later epoch reads the cache only
+    again, _ = epoch_arrays(resumed)  # a later epoch reads the cache only
     assert decodes == [] and np.array_equal(again, reference)
 
 
 def test_cache_is_rebuilt_when_a_file_changes(files, private_cache, decodes):
-    first, _ = _epoch(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk"))
+    first, _ = epoch_arrays(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk"))
     decodes.clear()
-    second, _ = _epoch(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk"))
+    second, _ = epoch_arrays(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk"))
     assert decodes == [] and np.array_equal(first, second)  # a new run on the same files: no decoding
     changed = files[3][0]
     save_image(Path(changed), size=(10, 8), seed=999)  # new content, new size and modification time
     decodes.clear()
-    third, _ = _epoch(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk"))
+    third, _ = epoch_arrays(build_dataset(files, SHAPE, 4, shuffle=False, seed=0, cache="disk"))
     assert len(decodes) == len(files)  # another key: the whole set is decoded into a new cache
     assert len(list((private_cache / "pipeline").glob("*.u8"))) == 2
     assert not np.array_equal(third[3], first[3])
@@ -83,9 +75,9 @@ def test_cache_is_rebuilt_when_a_file_changes(files, private_cache, decodes):
 
 def test_later_epochs_read_the_disk_cache_in_a_new_order(files, decodes):
     dataset = build_dataset(files, SHAPE, 5, shuffle=True, seed=4, cache="disk")
-    first, _ = _epoch(dataset)
+    first, _ = epoch_arrays(dataset)
     decodes.clear()
-    second, _ = _epoch(dataset)
+    second, _ = epoch_arrays(dataset)
     assert decodes == []
     assert sorted(img.tobytes() for img in first) == sorted(img.tobytes() for img in second)
     assert [img.tobytes() for img in first] != [img.tobytes() for img in second]
